@@ -1,0 +1,120 @@
+"""The store's tables, as SQLModel classes.
+
+The tables are created and changed only by the Alembic migrations in
+``workbench/store/migrations/versions/``; these classes describe the schema at the newest
+revision and must agree with it (a test compares them). To change the schema, edit a class here
+*and* add a new migration — never edit a migration that has shipped.
+
+Timestamps are timezone-aware and stored as UTC (:class:`UTCDateTime`). JSON columns hold
+canonical JSON (sorted keys, no NaN: see :mod:`workbench.store._codec`).
+
+The store reads and writes these tables through SQLAlchemy Core and hands out frozen records
+(:class:`~workbench.store.records.DatasetRecord`, :class:`~workbench.store.records.RunRecord`),
+never live ORM objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+__all__ = ["UTCDateTime", "Dataset", "Run", "RUN_STATUSES", "TERMINAL_STATUSES"]
+
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+"""Every status a run can have, in lifecycle order."""
+
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+"""Statuses after which a run does not change on its own."""
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware datetime stored as UTC; read back as a UTC-aware ``datetime``.
+
+    PostgreSQL keeps ``timestamp with time zone``; SQLite, which has no time zones, stores the
+    naive UTC wall time. Naive datetimes are refused: the caller must say which zone it means.
+
+    >>> import datetime as dt
+    >>> col = UTCDateTime()
+    >>> ny = dt.timezone(dt.timedelta(hours=-5))
+    >>> col.process_bind_param(dt.datetime(2024, 1, 2, 9, 30, tzinfo=ny), sa.create_engine("sqlite://").dialect)
+    datetime.datetime(2024, 1, 2, 14, 30)
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"expected a timezone-aware datetime; got {value!r}")
+        utc = value.astimezone(dt.timezone.utc)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def _json_column(*, nullable: bool) -> sa.Column:
+    return sa.Column(sa.JSON(), nullable=nullable)
+
+
+class Dataset(SQLModel, table=True):
+    """``datasets``: one row per named dataset (bars loaded from a source), upserted by name."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (sa.UniqueConstraint("name", name="uq_datasets_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(255), nullable=False)
+    source: str = Field(sa_type=sa.Text, nullable=False)
+    content_hash: str = Field(sa_type=sa.String(128), nullable=False, index=True)
+    symbols: list[str] = Field(sa_column=_json_column(nullable=False))
+    rows: int = Field(sa_type=sa.BigInteger, nullable=False)
+    start: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    end: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    frequency: str = Field(sa_type=sa.String(32), nullable=False)
+    periods_per_year: float = Field(sa_type=sa.Float, nullable=False)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class Run(SQLModel, table=True):
+    """``runs``: one row per run (backtest, optimization, trial, portfolio, job...).
+
+    ``id`` is computed by the caller from the run's spec; ``parent_id`` links child runs (an
+    optimization's trials) to their parent, and deleting a parent deletes its children.
+    """
+
+    __tablename__ = "runs"
+
+    id: str = Field(sa_type=sa.String(128), primary_key=True)
+    kind: str = Field(sa_type=sa.String(64), nullable=False, index=True)
+    name: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    spec: str = Field(sa_type=sa.Text, nullable=False)
+    dataset_hash: str | None = Field(default=None, sa_type=sa.String(128), nullable=True, index=True)
+    workbench_version: str = Field(sa_type=sa.String(64), nullable=False)
+    status: str = Field(sa_type=sa.String(16), nullable=False, index=True)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    duration_s: float | None = Field(default=None, sa_type=sa.Float, nullable=True)
+    metrics: dict[str, Any] = Field(sa_column=_json_column(nullable=False))
+    artifacts: dict[str, str] = Field(sa_column=_json_column(nullable=False))
+    error: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    parent_id: str | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.String(128),
+            sa.ForeignKey("runs.id", name="fk_runs_parent_id_runs", ondelete="CASCADE"),
+            nullable=True,
+            index=True,
+        ),
+    )
