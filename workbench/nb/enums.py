@@ -21,6 +21,9 @@ __all__ = [
     "FillTiming",
     "order_dt",
     "trade_dt",
+    "intent_dt",
+    "sim_cfg_dt",
+    "state_dt",
 ]
 
 
@@ -119,6 +122,83 @@ trade_dt = np.dtype(
         ("exit_reason", np.int64),
         ("is_open", np.bool_),
         ("weight", np.float64),   # the position weight requested when it opened (NaN if none)
+    ],
+    align=True,
+)
+
+
+# Per-bar order intents written by strategies (one record per asset, reset every bar).
+intent_dt = np.dtype(
+    [
+        ("entry", np.int64),    # +1 open/extend long, -1 open/extend short, 0 nothing
+        ("exit", np.int64),     # +1 close long, -1 close short, 2 close whatever is open, 0 nothing
+        ("size", np.float64),   # NaN: the configured default size
+        ("limit", np.float64),  # NaN: no limit (market or stop order)
+        ("stop", np.float64),   # NaN: no stop trigger
+        ("sl", np.float64),     # stop-loss for the new position (NaN: config default)
+        ("tp", np.float64),     # take-profit
+        ("tsl", np.float64),    # trailing stop
+        ("weight", np.float64),  # suggested position weight (NaN: none)
+        ("target", np.float64),  # target weight of equity to rebalance to (NaN: none)
+        ("cancel", np.int64),   # 1: cancel the pending entry order
+    ],
+    align=True,
+)
+
+# The simulation's settings, passed to the kernels as one record.
+sim_cfg_dt = np.dtype(
+    [
+        ("init_cash", np.float64),
+        ("fees", np.float64),         # fraction of traded value
+        ("fixed_fees", np.float64),   # cash per order
+        ("slippage", np.float64),     # fraction of price, adverse
+        ("slippage_ticks", np.float64),
+        ("tick_size", np.float64),
+        ("spread", np.float64),       # full bid-ask spread as a fraction of price
+        ("size", np.float64),         # default size, interpreted by size_mode
+        ("size_mode", np.int64),
+        ("lot_size", np.float64),     # 0: fractional units; 1: whole units; 0.01: lots of 0.01
+        ("allow_short", np.bool_),
+        ("leverage", np.float64),
+        ("maintenance_margin", np.float64),
+        ("fill_timing", np.int64),
+        ("reverse", np.bool_),        # an opposite entry closes the position and reverses
+        ("accumulate", np.bool_),     # a same-direction entry adds to the position
+        ("stop_mode", np.int64),      # 0: fractions of price; 1: absolute prices (sl/tp) and distances (tsl)
+        ("sl", np.float64),
+        ("tp", np.float64),
+        ("tsl", np.float64),
+        ("order_valid_bars", np.int64),  # 0: good till cancelled
+        ("cash_sharing", np.bool_),
+    ],
+    align=True,
+)
+
+state_dt = np.dtype(
+    [
+        ("units", np.float64),
+        ("entry_price", np.float64),
+        ("entry_bar", np.int64),
+        ("entry_fees", np.float64),
+        ("trade", np.int64),        # index of the open trade record, -1 when flat
+        ("sl", np.float64),
+        ("tp", np.float64),
+        ("tsl", np.float64),
+        ("peak", np.float64),       # best price since entry (trailing stops)
+        ("last_price", np.float64),
+        ("p_kind", np.int64),       # pending order: 0 none, 1 entry, 2 exit, 3 rebalance
+        ("p_dir", np.int64),
+        ("p_size", np.float64),
+        ("p_limit", np.float64),
+        ("p_stop", np.float64),
+        ("p_triggered", np.bool_),
+        ("p_sl", np.float64),
+        ("p_tp", np.float64),
+        ("p_tsl", np.float64),
+        ("p_weight", np.float64),
+        ("p_target", np.float64),
+        ("p_signal_bar", np.int64),
+        ("p_expiry", np.int64),
     ],
     align=True,
 )

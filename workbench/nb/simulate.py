@@ -1,0 +1,743 @@
+"""The order simulation core: one bar at a time, in two phases.
+
+``open_phase_nb(t)`` fills what was decided before bar *t*: pending market orders at the open,
+limit/stop/stop-limit orders when the bar's range touches them, and per-position stop-loss,
+take-profit and trailing stops on high/low (a gap through a level fills at the open; when a stop
+and a target are both inside one bar, the stop is assumed hit first — the conservative rule).
+
+``close_phase_nb(t)`` reads the strategy's intents decided at the close of bar *t*, turns them
+into orders (filled at the next open by default, or at this close when ``fill_timing`` is
+``SAME_CLOSE``), marks positions to market, checks margin and records equity.
+
+Every strategy style — vectorized signals, a Numba per-bar callback, a Python per-bar callback —
+drives these same two functions, so they produce identical results on the same decisions.
+The plain reference these kernels are tested against is ``tests/backtest/reference.py`` and the
+peer engines backtesting.py and vectorbt.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from workbench.nb.enums import order_dt, trade_dt
+
+# enum values as compile-time constants
+BUY, SELL = 0, 1
+K_MARKET, K_LIMIT, K_STOP, K_STOP_LIMIT, K_SL, K_TP, K_TSL, K_LIQ = 0, 1, 2, 3, 4, 5, 6, 7
+ST_FILLED, ST_REJECTED, ST_CANCELLED, ST_EXPIRED = 0, 1, 2, 3
+R_NONE, R_NO_CASH, R_ZERO, R_SHORT, R_LEV, R_NO_PRICE = 0, 1, 2, 3, 4, 5
+X_SIGNAL, X_SL, X_TP, X_TSL, X_REVERSE, X_END, X_LIQ = 0, 1, 2, 3, 4, 5, 6
+M_PCT, M_UNITS, M_VALUE, M_TARGET, M_RISK = 0, 1, 2, 3, 4
+P_NONE, P_ENTRY, P_EXIT, P_TARGET = 0, 1, 2, 3
+NEXT_OPEN, SAME_CLOSE = 0, 1
+EPS = 1e-12
+
+
+@njit(cache=True)
+def grow_nb(records, count, need):
+    """Return ``records`` or a copy with room for ``need`` more records after ``count``."""
+    if count + need <= records.shape[0]:
+        return records
+    out = np.empty(max(2 * records.shape[0], count + need), dtype=records.dtype)
+    out[:count] = records[:count]
+    return out
+
+
+def init_state(n_assets: int) -> np.ndarray:
+    """Per-asset state records, flat with nothing pending (plain numpy, used by the drivers)."""
+    from workbench.nb.enums import state_dt
+
+    st = np.zeros(n_assets, dtype=state_dt)
+    for name in ("entry_price", "sl", "tp", "tsl", "peak", "last_price", "p_size", "p_limit",
+                 "p_stop", "p_sl", "p_tp", "p_tsl", "p_weight", "p_target"):
+        st[name] = np.nan
+    st["trade"] = -1
+    st["entry_bar"] = -1
+    return st
+
+
+def reset_intents(intent: np.ndarray) -> None:
+    """Clear a per-bar intent buffer (plain numpy)."""
+    intent["entry"] = 0
+    intent["exit"] = 0
+    intent["cancel"] = 0
+    for name in ("size", "limit", "stop", "sl", "tp", "tsl", "weight", "target"):
+        intent[name] = np.nan
+
+
+@njit(cache=True)
+def reset_intents_nb(intent):
+    for j in range(intent.shape[0]):
+        intent[j]["entry"] = 0
+        intent[j]["exit"] = 0
+        intent[j]["cancel"] = 0
+        intent[j]["size"] = np.nan
+        intent[j]["limit"] = np.nan
+        intent[j]["stop"] = np.nan
+        intent[j]["sl"] = np.nan
+        intent[j]["tp"] = np.nan
+        intent[j]["tsl"] = np.nan
+        intent[j]["weight"] = np.nan
+        intent[j]["target"] = np.nan
+
+
+@njit(cache=True)
+def group_of_nb(cfg, j):
+    return 0 if cfg["cash_sharing"] else j
+
+
+@njit(cache=True)
+def equity_nb(cfg, state, cash, g):
+    """Account equity of group ``g``: cash plus every position at its last price."""
+    if not cfg["cash_sharing"]:
+        u = state[g]["units"]
+        return cash[g] + (u * state[g]["last_price"] if u != 0.0 else 0.0)
+    total = cash[0]
+    for j in range(state.shape[0]):
+        u = state[j]["units"]
+        if u != 0.0:
+            total += u * state[j]["last_price"]
+    return total
+
+
+@njit(cache=True)
+def gross_nb(cfg, state, g, skip):
+    """Gross exposure of group ``g`` (sum of |position value|), leaving out asset ``skip``."""
+    total = 0.0
+    lo, hi = (0, state.shape[0]) if cfg["cash_sharing"] else (g, g + 1)
+    for j in range(lo, hi):
+        if j != skip and state[j]["units"] != 0.0:
+            total += abs(state[j]["units"] * state[j]["last_price"])
+    return total
+
+
+@njit(cache=True)
+def slipped_price_nb(cfg, price, side, kind):
+    """Fill price after spread and slippage (adverse); limit and take-profit fills get no slippage."""
+    sign = 1.0 if side == BUY else -1.0
+    p = price * (1.0 + sign * cfg["spread"] / 2.0)
+    if kind != K_LIMIT and kind != K_TP:
+        p = p * (1.0 + sign * cfg["slippage"]) + sign * cfg["slippage_ticks"] * cfg["tick_size"]
+    return p
+
+
+@njit(cache=True)
+def round_units_nb(cfg, units):
+    lot = cfg["lot_size"]
+    if lot > 0.0:
+        return np.floor(units / lot + 1e-9) * lot
+    return units
+
+
+@njit(cache=True)
+def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees, slip, status, reason):
+    k = counts[0]
+    o = orders[k]
+    o["id"] = k
+    o["col"] = j
+    o["bar"] = t
+    o["signal_bar"] = signal_bar
+    o["side"] = side
+    o["kind"] = kind
+    o["size"] = size
+    o["price"] = price
+    o["fees"] = fees
+    o["slippage"] = slip
+    o["status"] = status
+    o["reason"] = reason
+    counts[0] = k + 1
+
+
+@njit(cache=True)
+def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_fees, reason):
+    """Book the closing of ``units_closed`` (> 0) of asset ``j``'s open trade at ``price``."""
+    s = state[j]
+    k = s["trade"]
+    total = abs(s["units"])
+    frac = units_closed / total if total > 0 else 1.0
+    direction = 1.0 if s["units"] > 0 else -1.0
+    entry_fees = s["entry_fees"] * frac
+    if frac < 1.0 - 1e-12:  # partial: a closed copy for the part, the open record keeps the rest
+        n = counts[1]
+        trades[n] = trades[k]
+        trades[n]["id"] = n
+        k_closed = n
+        counts[1] = n + 1
+        trades[k]["size"] = total - units_closed
+        trades[k]["entry_fees"] = s["entry_fees"] - entry_fees
+        s["entry_fees"] = s["entry_fees"] - entry_fees
+    else:
+        k_closed = k
+        s["trade"] = -1
+    tr = trades[k_closed]
+    tr["size"] = units_closed
+    tr["entry_fees"] = entry_fees
+    tr["exit_bar"] = t
+    tr["exit_price"] = price
+    tr["exit_fees"] = exit_fees
+    tr["pnl"] = direction * units_closed * (price - s["entry_price"]) - entry_fees - exit_fees
+    cost = units_closed * s["entry_price"]
+    tr["ret"] = tr["pnl"] / cost if cost > 0 else 0.0
+    tr["exit_reason"] = reason
+    tr["is_open"] = False
+
+
+@njit(cache=True)
+def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, weight):
+    """Book ``units_added`` (> 0) in the direction of asset ``j``'s (new) position."""
+    s = state[j]
+    if s["trade"] < 0:
+        k = counts[1]
+        counts[1] = k + 1
+        tr = trades[k]
+        tr["id"] = k
+        tr["col"] = j
+        tr["direction"] = 0 if s["units"] > 0 else 1
+        tr["size"] = units_added
+        tr["entry_bar"] = t
+        tr["entry_price"] = price
+        tr["entry_fees"] = fees
+        tr["exit_bar"] = -1
+        tr["exit_price"] = np.nan
+        tr["exit_fees"] = 0.0
+        tr["pnl"] = 0.0
+        tr["ret"] = 0.0
+        tr["exit_reason"] = X_END
+        tr["is_open"] = True
+        tr["weight"] = weight
+        s["trade"] = k
+        s["entry_price"] = price
+        s["entry_bar"] = t
+        s["entry_fees"] = fees
+        s["peak"] = price
+    else:
+        k = s["trade"]
+        old = trades[k]["size"]
+        new = old + units_added
+        s["entry_price"] = (s["entry_price"] * old + price * units_added) / new
+        s["entry_fees"] += fees
+        trades[k]["size"] = new
+        trades[k]["entry_price"] = s["entry_price"]
+        trades[k]["entry_fees"] = s["entry_fees"]
+
+
+@njit(cache=True)
+def set_stops_nb(cfg, state, j, sl, tp, tsl):
+    """Turn the stop settings of a freshly opened position into price levels / distances."""
+    s = state[j]
+    long = s["units"] > 0
+    p = s["entry_price"]
+    sl = cfg["sl"] if np.isnan(sl) else sl
+    tp = cfg["tp"] if np.isnan(tp) else tp
+    tsl = cfg["tsl"] if np.isnan(tsl) else tsl
+    if cfg["stop_mode"] == 0:  # fractions of the entry price
+        s["sl"] = np.nan if np.isnan(sl) else (p * (1.0 - sl) if long else p * (1.0 + sl))
+        s["tp"] = np.nan if np.isnan(tp) else (p * (1.0 + tp) if long else p * (1.0 - tp))
+        s["tsl"] = tsl  # a fraction of the peak
+    else:  # absolute levels; trailing distance in price units
+        s["sl"] = sl
+        s["tp"] = tp
+        s["tsl"] = tsl
+    s["peak"] = p
+
+
+@njit(cache=True)
+def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta, raw_price, kind,
+               reason, weight, shrink):
+    """Trade ``delta`` units (signed) of asset ``j`` at ``raw_price`` (before costs).
+
+    Applies spread, slippage and fees, checks cash, leverage and shorting rules, books the
+    order and the trade records. ``shrink`` lets an entry sized from equity shrink to what the
+    account can afford (after costs) instead of being rejected. Returns the units traded.
+    """
+    s = state[j]
+    side = BUY if delta > 0 else SELL
+    if np.isnan(raw_price):
+        add_order_nb(orders, counts, j, t, signal_bar, side, kind, abs(delta), np.nan, 0.0, 0.0, ST_REJECTED, R_NO_PRICE)
+        return 0.0
+    price = slipped_price_nb(cfg, raw_price, side, kind)
+    units = s["units"]
+    new_units = units + delta
+    if not cfg["allow_short"] and new_units < -EPS:
+        if units > 0:  # a sell larger than the long: sell the long only
+            delta = -units
+            new_units = 0.0
+        else:
+            add_order_nb(orders, counts, j, t, signal_bar, side, kind, abs(delta), price, 0.0, 0.0, ST_REJECTED, R_SHORT)
+            return 0.0
+    size = abs(delta)
+    g = group_of_nb(cfg, j)
+    increases = abs(new_units) > abs(units) + EPS
+    if increases:
+        fee_rate = cfg["fees"]
+        eq = equity_nb(cfg, state, cash, g)
+        other = gross_nb(cfg, state, g, j)
+        # what the account may hold in this asset after the order
+        room = cfg["leverage"] * eq - other
+        if cfg["leverage"] <= 1.0 and side == BUY and units >= 0.0:
+            room = min(room, cash[g] + abs(units) * s["last_price"])  # cash may not go negative
+        avail = room - cfg["fixed_fees"] - abs(units) * price
+        max_add = avail / (price * (1.0 + fee_rate)) if avail > 0 else 0.0
+        if size > max_add + 1e-9 * max(size, 1.0):
+            if shrink and max_add > 0:
+                size = round_units_nb(cfg, max_add)
+                delta = size if side == BUY else -size
+                new_units = units + delta
+            else:
+                add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, 0.0, 0.0, ST_REJECTED,
+                             R_NO_CASH if cfg["leverage"] <= 1.0 else R_LEV)
+                return 0.0
+    if size <= EPS:
+        add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, 0.0, 0.0, ST_REJECTED,
+                     R_NO_CASH if increases else R_ZERO)
+        return 0.0
+    fees = size * price * cfg["fees"] + cfg["fixed_fees"]
+    slip = size * abs(price - raw_price)
+    cash[g] -= delta * price + fees
+    add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees, slip, ST_FILLED, R_NONE)
+    # trade records: close the old direction first, then open / extend the new one
+    closing = 0.0
+    if units != 0.0 and (np.sign(delta) != np.sign(units)):
+        closing = min(size, abs(units))
+    opening = size - closing
+    fee_close = fees * closing / size
+    if closing > 0.0:
+        close_trade_part_nb(trades, counts, state, j, t, closing, price, fee_close, reason)
+    s["units"] = new_units if abs(new_units) > EPS else 0.0
+    if s["units"] == 0.0:
+        s["trade"] = -1
+        s["sl"] = np.nan
+        s["tp"] = np.nan
+        s["tsl"] = np.nan
+    if opening > 0.0:
+        open_trade_part_nb(trades, counts, state, j, t, opening, price, fees - fee_close, weight)
+    s["last_price"] = raw_price if np.isnan(s["last_price"]) else s["last_price"]
+    return size
+
+
+@njit(cache=True)
+def entry_units_nb(cfg, state, cash, j, size, weight, price, sl):
+    """Units to open for an entry at ``price`` under the configured size mode (> 0, or 0)."""
+    mode = cfg["size_mode"]
+    s = cfg["size"] if np.isnan(size) else size
+    if not np.isnan(weight) and mode == M_PCT:
+        s = weight
+    eq = equity_nb(cfg, state, cash, group_of_nb(cfg, j))
+    if mode == M_PCT or mode == M_TARGET:
+        units = (s * eq - cfg["fixed_fees"]) / (price * (1.0 + cfg["fees"]))
+    elif mode == M_UNITS:
+        units = s
+    elif mode == M_VALUE:
+        units = s / price
+    else:  # M_RISK: risk fraction of equity over the distance to the stop
+        sl = cfg["sl"] if np.isnan(sl) else sl
+        dist = price * sl if cfg["stop_mode"] == 0 else abs(price - sl)
+        units = s * eq / dist if dist > 0 else 0.0
+    units = round_units_nb(cfg, units)
+    return units if units > 0 else 0.0
+
+
+@njit(cache=True)
+def clear_pending_nb(s):
+    s["p_kind"] = P_NONE
+    s["p_triggered"] = False
+
+
+@njit(cache=True)
+def pending_fill_price_nb(s, o, h, l):
+    """Price at which asset state ``s``'s pending entry fills within the bar (NaN: not this bar),
+    and whether it filled at the open."""
+    d = s["p_dir"]
+    lim, stp = s["p_limit"], s["p_stop"]
+    has_l, has_s = not np.isnan(lim), not np.isnan(stp)
+    if not has_l and not has_s:
+        return o, True
+    if has_s and not s["p_triggered"]:
+        if (d > 0 and o >= stp) or (d < 0 and o <= stp):
+            s["p_triggered"] = True
+            if not has_l:
+                return o, True
+            if (d > 0 and o <= lim) or (d < 0 and o >= lim):
+                return o, True
+        elif (d > 0 and h >= stp) or (d < 0 and l <= stp):
+            s["p_triggered"] = True
+            if not has_l:
+                return stp, False
+            if (d > 0 and lim >= stp) or (d < 0 and lim <= stp):
+                return stp, False
+        else:
+            return np.nan, False
+    # a plain limit order, or a triggered stop-limit acting as a limit
+    if d > 0:
+        if o <= lim:
+            return o, True
+        if l <= lim:
+            return lim, False
+    else:
+        if o >= lim:
+            return o, True
+        if h >= lim:
+            return lim, False
+    return np.nan, False
+
+
+@njit(cache=True)
+def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, l):
+    """Per-position stop-loss, trailing stop and take-profit on bar ``t`` (see module docstring)."""
+    s = state[j]
+    u = s["units"]
+    if u == 0.0:
+        return
+    long = u > 0
+    stop = s["sl"]
+    reason, kind = X_SL, K_SL
+    if not np.isnan(s["tsl"]):
+        dist = s["peak"] * s["tsl"] if cfg["stop_mode"] == 0 else s["tsl"]
+        trail = s["peak"] - dist if long else s["peak"] + dist
+        if np.isnan(stop) or (long and trail > stop) or (not long and trail < stop):
+            stop, reason, kind = trail, X_TSL, K_TSL
+    tp = s["tp"]
+    price, why, knd = np.nan, X_SL, K_SL
+    if long:
+        if not np.isnan(stop) and o <= stop:
+            price, why, knd = o, reason, kind
+        elif not np.isnan(tp) and o >= tp:
+            price, why, knd = o, X_TP, K_TP
+        elif not np.isnan(stop) and l <= stop:
+            price, why, knd = stop, reason, kind
+        elif not np.isnan(tp) and h >= tp:
+            price, why, knd = tp, X_TP, K_TP
+    else:
+        if not np.isnan(stop) and o >= stop:
+            price, why, knd = o, reason, kind
+        elif not np.isnan(tp) and o <= tp:
+            price, why, knd = o, X_TP, K_TP
+        elif not np.isnan(stop) and h >= stop:
+            price, why, knd = stop, reason, kind
+        elif not np.isnan(tp) and l <= tp:
+            price, why, knd = tp, X_TP, K_TP
+    if not np.isnan(price):
+        execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -u, price, knd, why, np.nan, False)
+        return
+    s["peak"] = max(s["peak"], h) if long else min(s["peak"], l)
+
+
+@njit(cache=True)
+def fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, kind):
+    """Fill asset ``j``'s pending entry at ``price``: close an opposite position first (reverse),
+    then open or extend in the pending direction."""
+    s = state[j]
+    d = s["p_dir"]
+    u = s["units"]
+    sb = s["p_signal_bar"]
+    if u != 0.0 and np.sign(u) != d:
+        execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, -u, price, kind, X_REVERSE, np.nan, False)
+    elif u != 0.0 and not cfg["accumulate"]:
+        return
+    fill = slipped_price_nb(cfg, price, BUY if d > 0 else SELL, kind)
+    units = entry_units_nb(cfg, state, cash, j, s["p_size"], s["p_weight"], fill, s["p_sl"])
+    was_flat = s["units"] == 0.0
+    mode = cfg["size_mode"]
+    done = execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, d * units, price, kind, X_SIGNAL,
+                      s["p_weight"], mode == M_PCT or mode == M_RISK or mode == M_TARGET)
+    if done > 0 and was_flat:
+        set_stops_nb(cfg, state, j, s["p_sl"], s["p_tp"], s["p_tsl"])
+
+
+@njit(cache=True)
+def target_delta_nb(cfg, state, cash, j, price):
+    s = state[j]
+    eq = equity_nb(cfg, state, cash, group_of_nb(cfg, j))
+    target = round_units_nb(cfg, abs(s["p_target"]) * eq / price) * np.sign(s["p_target"])
+    return target - s["units"]
+
+
+@njit(cache=True)
+def open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low):
+    """Everything that happens from bar ``t``'s open to just before its close."""
+    n = state.shape[0]
+    # pass 1: exits, reductions and stops of positions held before this bar (sells first)
+    for j in range(n):
+        o = open_[t, j]
+        if np.isnan(o):
+            continue
+        s = state[j]
+        s["last_price"] = o
+        if s["p_kind"] == P_EXIT:
+            u = s["units"]
+            if u != 0.0 and (s["p_dir"] == 2 or np.sign(u) == s["p_dir"]):
+                execute_nb(cfg, state, cash, orders, trades, counts, j, t, s["p_signal_bar"], -u, o, K_MARKET,
+                           X_SIGNAL, np.nan, False)
+            clear_pending_nb(s)
+        elif s["p_kind"] == P_TARGET:
+            delta = target_delta_nb(cfg, state, cash, j, o)
+            if delta < 0.0:
+                execute_nb(cfg, state, cash, orders, trades, counts, j, t, s["p_signal_bar"], delta, o, K_MARKET,
+                           X_SIGNAL, np.nan, False)
+                clear_pending_nb(s)
+        if s["units"] != 0.0 and s["entry_bar"] < t:
+            check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, high[t, j], low[t, j])
+    # pass 2: entries and increases
+    for j in range(n):
+        o = open_[t, j]
+        if np.isnan(o):
+            continue
+        s = state[j]
+        if s["p_kind"] == P_TARGET:
+            delta = target_delta_nb(cfg, state, cash, j, o)
+            if delta > 0.0:
+                execute_nb(cfg, state, cash, orders, trades, counts, j, t, s["p_signal_bar"], delta, o, K_MARKET,
+                           X_SIGNAL, np.nan, True)
+            clear_pending_nb(s)
+        elif s["p_kind"] == P_ENTRY:
+            if s["p_expiry"] >= 0 and t > s["p_expiry"]:
+                add_order_nb(orders, counts, j, t, s["p_signal_bar"], BUY if s["p_dir"] > 0 else SELL,
+                             entry_kind_nb(s), s["p_size"], np.nan, 0.0, 0.0, ST_EXPIRED, R_NONE)
+                clear_pending_nb(s)
+                continue
+            price, at_open = pending_fill_price_nb(s, o, high[t, j], low[t, j])
+            if np.isnan(price):
+                continue
+            fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, entry_kind_nb(s))
+            clear_pending_nb(s)
+            if at_open and s["units"] != 0.0 and s["entry_bar"] == t:
+                check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, high[t, j], low[t, j])
+
+
+@njit(cache=True)
+def entry_kind_nb(s):
+    has_l, has_s = not np.isnan(s["p_limit"]), not np.isnan(s["p_stop"])
+    if has_l and has_s:
+        return K_STOP_LIMIT
+    if has_l:
+        return K_LIMIT
+    if has_s:
+        return K_STOP
+    return K_MARKET
+
+
+@njit(cache=True)
+def read_intent_nb(cfg, state, orders, counts, intent, j, t):
+    """Turn asset ``j``'s intent at the close of bar ``t`` into its pending order.
+    Returns True when a market order should fill at this close (SAME_CLOSE timing)."""
+    s = state[j]
+    it = intent[j]
+    u = s["units"]
+    if it["cancel"] != 0 and s["p_kind"] == P_ENTRY:
+        add_order_nb(orders, counts, j, t, s["p_signal_bar"], BUY if s["p_dir"] > 0 else SELL, entry_kind_nb(s),
+                     s["p_size"], np.nan, 0.0, 0.0, ST_CANCELLED, R_NONE)
+        clear_pending_nb(s)
+    if not np.isnan(it["target"]):
+        s["p_kind"] = P_TARGET
+        s["p_target"] = it["target"]
+        s["p_signal_bar"] = t
+        return cfg["fill_timing"] == SAME_CLOSE
+    ex, en = it["exit"], it["entry"]
+    if en != 0 and (ex == en or ex == 2):  # conflicting entry and exit: ignore both
+        return False
+    if en < 0 and not cfg["allow_short"]:
+        en = 0
+    wants_exit = u != 0.0 and (ex == 2 or (ex != 0 and np.sign(u) == ex))
+    if ex != 0 and s["p_kind"] == P_ENTRY and (ex == 2 or ex == s["p_dir"]):
+        clear_pending_nb(s)  # an exit signal withdraws an unfilled entry of that direction
+    if en != 0:
+        same = u != 0.0 and np.sign(u) == en
+        opposite = u != 0.0 and np.sign(u) != en
+        if (same and not cfg["accumulate"]) or (opposite and not cfg["reverse"]):
+            en = 0
+    if en != 0:
+        if s["p_kind"] == P_ENTRY:
+            add_order_nb(orders, counts, j, t, s["p_signal_bar"], BUY if s["p_dir"] > 0 else SELL,
+                         entry_kind_nb(s), s["p_size"], np.nan, 0.0, 0.0, ST_CANCELLED, R_NONE)
+        s["p_kind"] = P_ENTRY
+        s["p_dir"] = en
+        s["p_size"] = it["size"]
+        s["p_limit"] = it["limit"]
+        s["p_stop"] = it["stop"]
+        s["p_triggered"] = False
+        s["p_sl"] = it["sl"]
+        s["p_tp"] = it["tp"]
+        s["p_tsl"] = it["tsl"]
+        s["p_weight"] = it["weight"]
+        s["p_signal_bar"] = t
+        s["p_expiry"] = t + cfg["order_valid_bars"] if cfg["order_valid_bars"] > 0 else -1
+        return cfg["fill_timing"] == SAME_CLOSE and np.isnan(it["limit"]) and np.isnan(it["stop"])
+    if wants_exit:
+        s["p_kind"] = P_EXIT
+        s["p_dir"] = 2 if ex == 2 else ex
+        s["p_signal_bar"] = t
+        return cfg["fill_timing"] == SAME_CLOSE
+    return False
+
+
+@njit(cache=True)
+def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, equity_out, cash_out, units_out):
+    """Bar ``t``'s close: read intents, fill same-close orders, mark to market, check margin."""
+    n = state.shape[0]
+    fill_now = np.zeros(n, dtype=np.bool_)
+    for j in range(n):
+        c = close[t, j]
+        if np.isnan(c):
+            continue
+        state[j]["last_price"] = c
+        fill_now[j] = read_intent_nb(cfg, state, orders, counts, intent, j, t)
+    if cfg["fill_timing"] == SAME_CLOSE:
+        for phase in range(2):  # exits first, then entries
+            for j in range(n):
+                if not fill_now[j]:
+                    continue
+                s = state[j]
+                c = close[t, j]
+                if phase == 0 and s["p_kind"] == P_EXIT:
+                    execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -s["units"], c, K_MARKET,
+                               X_SIGNAL, np.nan, False)
+                    clear_pending_nb(s)
+                elif phase == 0 and s["p_kind"] == P_TARGET:
+                    delta = target_delta_nb(cfg, state, cash, j, c)
+                    if delta < 0.0:
+                        execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, delta, c, K_MARKET,
+                                   X_SIGNAL, np.nan, False)
+                        clear_pending_nb(s)
+                elif phase == 1 and s["p_kind"] == P_TARGET:
+                    delta = target_delta_nb(cfg, state, cash, j, c)
+                    if delta > 0.0:
+                        execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, delta, c, K_MARKET,
+                                   X_SIGNAL, np.nan, True)
+                    clear_pending_nb(s)
+                elif phase == 1 and s["p_kind"] == P_ENTRY:
+                    fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, c, K_MARKET)
+                    clear_pending_nb(s)
+    n_groups = cash.shape[0]
+    for g in range(n_groups):
+        eq = equity_nb(cfg, state, cash, g)
+        gross = gross_nb(cfg, state, g, -1)
+        if gross > 0.0 and (eq <= 0.0 or eq < cfg["maintenance_margin"] * gross):
+            lo, hi = (0, n) if cfg["cash_sharing"] else (g, g + 1)
+            for j in range(lo, hi):
+                u = state[j]["units"]
+                if u != 0.0:
+                    execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -u, state[j]["last_price"],
+                               K_LIQ, X_LIQ, np.nan, False)
+                    clear_pending_nb(state[j])
+            eq = equity_nb(cfg, state, cash, g)
+        equity_out[t, g] = eq
+        cash_out[t, g] = cash[g]
+    for j in range(n):
+        units_out[t, j] = state[j]["units"]
+
+
+@njit(cache=True)
+def mark_open_trades_nb(state, trades, t_last):
+    """Value still-open trades at the last price (``is_open`` stays True)."""
+    for j in range(state.shape[0]):
+        s = state[j]
+        k = s["trade"]
+        if k >= 0:
+            tr = trades[k]
+            direction = 1.0 if s["units"] > 0 else -1.0
+            tr["exit_bar"] = t_last
+            tr["exit_price"] = s["last_price"]
+            tr["pnl"] = direction * tr["size"] * (s["last_price"] - tr["entry_price"]) - tr["entry_fees"]
+            cost = tr["size"] * tr["entry_price"]
+            tr["ret"] = tr["pnl"] / cost if cost > 0 else 0.0
+
+
+@njit(cache=True)
+def flex_nb(a, i, j):
+    """Element ``(i, j)`` of a 2-D array broadcast to ``(n_bars, n_assets)`` without copying
+    (shapes ``(1, 1)``, ``(1, n)``, ``(n, 1)`` or ``(n, m)``)."""
+    return a[i if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
+
+
+@njit(cache=True)
+def simulate_signals_nb(cfg, open_, high, low, close, entries, exits, short_entries, short_exits,
+                        size, limit, stop, sl, tp, tsl, weight, orders, trades):
+    """Simulate from signal arrays (all 2-D, flexibly broadcast with :func:`flex_nb`).
+
+    Returns ``(orders, trades, counts, equity, cash, units)``; ``counts`` holds the numbers of
+    order and trade records.
+    """
+    n_bars, n = close.shape
+    n_groups = 1 if cfg["cash_sharing"] else n
+    state = np.zeros(n, dtype=STATE_DT)
+    init_state_nb(state)
+    intent = np.zeros(n, dtype=INTENT_DT)
+    cash = np.full(n_groups, cfg["init_cash"])
+    counts = np.zeros(2, dtype=np.int64)
+    equity_out = np.empty((n_bars, n_groups))
+    cash_out = np.empty((n_bars, n_groups))
+    units_out = np.empty((n_bars, n))
+    for t in range(n_bars):
+        orders = grow_nb(orders, counts[0], 4 * n)
+        trades = grow_nb(trades, counts[1], 3 * n)
+        open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
+        for j in range(n):
+            it = intent[j]
+            e_l, x_l = flex_nb(entries, t, j), flex_nb(exits, t, j)
+            e_s, x_s = flex_nb(short_entries, t, j), flex_nb(short_exits, t, j)
+            it["entry"] = 1 if e_l else (-1 if e_s else 0)
+            if e_l and e_s:
+                it["entry"] = 0
+            it["exit"] = 2 if (x_l and x_s) else (1 if x_l else (-1 if x_s else 0))
+            it["cancel"] = 0
+            it["size"] = flex_nb(size, t, j)
+            it["limit"] = flex_nb(limit, t, j)
+            it["stop"] = flex_nb(stop, t, j)
+            it["sl"] = flex_nb(sl, t, j)
+            it["tp"] = flex_nb(tp, t, j)
+            it["tsl"] = flex_nb(tsl, t, j)
+            it["weight"] = flex_nb(weight, t, j)
+            it["target"] = np.nan
+        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, equity_out, cash_out, units_out)
+    mark_open_trades_nb(state, trades, n_bars - 1)
+    return orders, trades, counts, equity_out, cash_out, units_out
+
+
+@njit(cache=True)
+def init_state_nb(state):
+    for j in range(state.shape[0]):
+        s = state[j]
+        s["units"] = 0.0
+        s["entry_price"] = np.nan
+        s["entry_bar"] = -1
+        s["entry_fees"] = 0.0
+        s["trade"] = -1
+        s["sl"] = np.nan
+        s["tp"] = np.nan
+        s["tsl"] = np.nan
+        s["peak"] = np.nan
+        s["last_price"] = np.nan
+        s["p_kind"] = P_NONE
+        s["p_dir"] = 0
+        s["p_triggered"] = False
+
+
+def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades, *, n_groups):
+    """Drive the same phases from Python, calling ``callback(t, intent)`` at each close.
+
+    ``callback`` may be a plain Python function or a Numba-compiled one; it fills ``intent``
+    (reset before each call). Used by the per-bar strategy styles.
+    """
+    n_bars, n = close.shape
+    state = np.zeros(n, dtype=STATE_DT)
+    init_state_nb(state)
+    intent = np.zeros(n, dtype=INTENT_DT)
+    cash = np.full(n_groups, cfg["init_cash"])
+    counts = np.zeros(2, dtype=np.int64)
+    equity_out = np.empty((n_bars, n_groups))
+    cash_out = np.empty((n_bars, n_groups))
+    units_out = np.empty((n_bars, n))
+    for t in range(n_bars):
+        orders = grow_nb(orders, counts[0], 4 * n)
+        trades = grow_nb(trades, counts[1], 3 * n)
+        open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
+        reset_intents_nb(intent)
+        callback(t, state, cash, intent)
+        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, equity_out, cash_out, units_out)
+    mark_open_trades_nb(state, trades, n_bars - 1)
+    return orders, trades, counts, equity_out, cash_out, units_out
+
+
+from workbench.nb.enums import intent_dt as INTENT_DT  # noqa: E402
+from workbench.nb.enums import state_dt as STATE_DT  # noqa: E402
