@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from workbench.data.schema import SYMBOL, TS
+from workbench.data.validate import validate
 from workbench.errors import DataValidationError
 
 __all__ = ["BarArrays", "to_arrays"]
@@ -36,9 +37,16 @@ def _c(a: np.ndarray) -> np.ndarray:
 
 
 def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset") -> BarArrays:
-    """Turn (validated) canonical bars into :class:`BarArrays`.
+    """Validate canonical bars and turn them into :class:`BarArrays`.
 
-    Several symbols must share one calendar; :func:`workbench.data.align` makes one.
+    Several symbols must share one calendar; :func:`workbench.data.align` makes one. Symbols
+    are ordered by name (the columns of every array).
+
+    Raises
+    ------
+    DataValidationError
+        When the bars break the contract (see :func:`workbench.data.validate`) or the symbols do
+        not share one calendar.
 
     Examples
     --------
@@ -47,6 +55,7 @@ def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset") -> BarArrays
     >>> arr.close.shape, arr.symbols, arr.close.flags["C_CONTIGUOUS"]
     ((4, 3), ('S0', 'S1', 'S2'), True)
     """
+    validate(bars)
     tz = bars.schema[TS].time_zone or "UTC"  # type: ignore[union-attr]
     if SYMBOL not in bars.columns:
         ts = bars[TS].dt.replace_time_zone(None).to_numpy() if tz == "UTC" else bars[TS].dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_numpy()

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from workbench.data.schema import BAR_COLUMNS, SYMBOL, TS
+from workbench.data.validate import validate
 
 __all__ = ["content_hash"]
 
@@ -16,7 +17,12 @@ def content_hash(bars: pl.DataFrame) -> str:
     """A 32-hex-digit hash of the bars' content: timestamps (as UTC instants), symbols and values.
 
     The same bars read from CSV, Parquet or a DataFrame hash the same; the row order of symbols
-    and the timestamps' display timezone do not matter.
+    and the timestamps' display timezone do not matter. The bars, in ``ts`` order, are validated first.
+
+    Raises
+    ------
+    DataValidationError
+        When the bars break the contract (see :func:`workbench.data.validate`).
 
     Examples
     --------
@@ -28,7 +34,7 @@ def content_hash(bars: pl.DataFrame) -> str:
     32
     """
     key = [SYMBOL] if SYMBOL in bars.columns else []
-    frame = bars.sort([*key, TS])
+    frame = validate(bars.sort([*key, TS]) if TS in bars.columns else bars)
     h = hashlib.blake2b(digest_size=16)
     h.update(b"workbench-bars-v1")
     ts = frame[TS].dt.convert_time_zone("UTC").dt.epoch("us").to_numpy()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
 from workbench._warnings import warn
-from workbench.data.schema import BAR_COLUMNS, PRICE_COLUMNS, SYMBOL, TS, canonical_name
+from workbench.data.schema import ALIASES, BAR_COLUMNS, PRICE_COLUMNS, SYMBOL, TS, canonical_name
 from workbench.data.validate import offending_rows, validate
 from workbench.errors import DataValidationError, InvalidParameterError, did_you_mean
 
@@ -19,6 +20,7 @@ __all__ = ["load", "Repair"]
 Repair = Literal["sort", "dedupe", "ffill"]
 _REPAIRS: tuple[str, ...] = ("sort", "dedupe", "ffill")
 _OFFSET_RE = r"(Z|[+-]\d{2}:?\d{2})$"
+_UNNAMED_INDEX = ("", "__index_level_0__", "Unnamed: 0")  # what pandas writes for an unnamed index
 
 
 def load(
@@ -59,7 +61,7 @@ def load(
     -------
     polars.DataFrame
         ``ts`` (Datetime[us, tz]), ``symbol`` (when present), ``open, high, low, close, volume``
-        (Float64), sorted by symbol then ts.
+        (Float64), sorted by symbol (stable) then ts.
 
     Raises
     ------
@@ -70,12 +72,13 @@ def load(
     --------
     >>> import polars as pl
     >>> raw = pl.DataFrame({"Date": ["2024-01-02", "2024-01-03"], "Open": [10, 11],
-    ...                     "High": [11, 12], "Low": [9, 10], "Close": [11, 11.5], "Volume": [100, 120]})
+    ...                     "High": [11, 12], "Low": [9, 10], "Close": [11.0, 11.5], "Volume": [100, 120]})
     >>> bars = load(raw)
     >>> bars.columns, bars.schema["ts"]
     (['ts', 'open', 'high', 'low', 'close', 'volume'], Datetime(time_unit='us', time_zone='UTC'))
     """
     repairs = _parse_repair(repair)
+    _check_tz(tz)
     frame = _read(source)
     frame = _rename(frame)
     if symbol is not None and SYMBOL not in frame.columns:
@@ -86,7 +89,19 @@ def load(
     frame = frame.select(keep).with_columns(pl.col(SYMBOL).cast(pl.String) if SYMBOL in frame.columns else [])
     if repairs:
         frame = _repair(frame, repairs)
-    return validate(frame)
+    frame = validate(frame)
+    return frame.sort(SYMBOL, maintain_order=True) if SYMBOL in frame.columns else frame
+
+
+def _check_tz(tz: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(tz)
+    except Exception as exc:  # unknown name, wrong type, malformed key
+        raise InvalidParameterError(
+            f"`tz` must be an IANA timezone such as 'UTC' or 'America/New_York'; got {tz!r}."
+        ) from exc
 
 
 def _parse_repair(repair: bool | Sequence[str]) -> tuple[str, ...]:
@@ -96,6 +111,10 @@ def _parse_repair(repair: bool | Sequence[str]) -> tuple[str, ...]:
         return ()
     if isinstance(repair, str):
         repair = [repair]
+    if not isinstance(repair, (list, tuple, set, frozenset)):
+        raise InvalidParameterError(
+            f"`repair` must be True, False or a list among {list(_REPAIRS)}; got {repair!r}."
+        )
     for r in repair:
         if r not in _REPAIRS:
             raise InvalidParameterError(
@@ -137,14 +156,18 @@ def _from_pandas(df: Any) -> pl.DataFrame:
     if isinstance(df.index, pd.DatetimeIndex) or df.index.name is not None:
         df = df.reset_index()
     for col in df.columns:
-        if df[col].dtype == object and len(df) and isinstance(df[col].iloc[0], pd.Timestamp):
-            zones = {str(getattr(v, "tzinfo", None)) for v in df[col]}
-            if len(zones) > 1:
+        if df[col].dtype == object and len(df) and isinstance(df[col].iloc[0], datetime):
+            zones = [str(v.tzinfo) if isinstance(v, datetime) else None for v in df[col]]
+            if len(set(zones)) > 1:
+                bad = [i for i, z in enumerate(zones) if z != zones[0]]
+                rows = "\n".join(f"  row {i}: {col}={df[col].iloc[i]!r}" for i in bad[:5])
                 raise DataValidationError(
-                    f"column {col!r} mixes timezones {sorted(zones)}. "
+                    f"column {col!r} mixes timezones {sorted(set(map(str, zones)))}; {len(bad)} row(s) differ "
+                    f"from the first row's zone {zones[0]!r}:\n{rows}\n"
                     "Fix: convert every timestamp to one zone (e.g. pd.to_datetime(col, utc=True))."
                 )
-            df[col] = pd.to_datetime(df[col], utc=True)
+            if zones[0] != "None":
+                df[col] = pd.to_datetime(df[col], utc=True)
     return pl.from_pandas(df)
 
 
@@ -164,6 +187,10 @@ def _rename(frame: pl.DataFrame) -> pl.DataFrame:
             continue  # e.g. both 'close' and 'price': the first wins
         taken[name] = col
         mapping[col] = name
+    if TS not in taken:
+        unnamed = [c for c in frame.columns if c in _UNNAMED_INDEX]
+        if unnamed:
+            mapping[unnamed[0]] = TS
     frame = frame.rename(mapping)
     unknown = [c for c in frame.columns if c not in mapping.values()]
     required = [TS, "close"]
@@ -174,9 +201,14 @@ def _rename(frame: pl.DataFrame) -> pl.DataFrame:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         col = missing[0]
+        aliases = [col, *(k for k, v in ALIASES.items() if v == col and k != col)]
+        hint = next(
+            (f" Column {u!r} is not a known name.{did_you_mean(u, aliases)}" for u in unknown if did_you_mean(u, aliases)),
+            "",
+        )
         raise DataValidationError(
-            f"bars lack the `{col}` column (columns found: {list(mapping) + unknown})."
-            f"{did_you_mean(col, unknown)} Fix: rename the column to {col!r} or one of its aliases."
+            f"bars lack the `{col}` column (columns found: {list(mapping) + unknown}).{hint}"
+            f" Fix: rename the column to {col!r} or one of its aliases."
         )
     return frame
 
@@ -186,7 +218,7 @@ def _parse_ts(frame: pl.DataFrame, tz: str) -> pl.DataFrame:
     col = pl.col(TS)
     if dtype == pl.String:
         has_offset = frame.select(col.str.contains(_OFFSET_RE).alias("o"))["o"]
-        if 0 < has_offset.sum() < frame.height:
+        if 0 < has_offset.sum() < has_offset.count():
             n, rows = offending_rows(frame, ~col.str.contains(_OFFSET_RE), [TS])
             raise DataValidationError(
                 f"column `ts` mixes timestamps with and without a UTC offset ({n} rows lack one):\n{rows}\n"
@@ -210,9 +242,16 @@ def _parse_ts(frame: pl.DataFrame, tz: str) -> pl.DataFrame:
     frame = frame.with_columns(col.dt.cast_time_unit("us"))
     if dtype.time_zone is None:
         try:
-            frame = frame.with_columns(col.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null"))
-        except Exception as exc:  # unknown zone name
+            local = frame.with_columns(col.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").alias("__ts"))
+        except Exception as exc:  # a zone name polars does not know
             raise InvalidParameterError(f"`tz` must be an IANA timezone such as 'UTC' or 'America/New_York'; got {tz!r}.") from exc
+        n, rows = offending_rows(local, pl.col("__ts").is_null() & col.is_not_null(), [TS])
+        if n:
+            raise DataValidationError(
+                f"column `ts` has {n} local time(s) that do not exist in {tz!r} (a daylight-saving gap):\n{rows}\n"
+                "Fix: pass the timezone the times were recorded in (tz=), or timestamps with a UTC offset."
+            )
+        frame = local.drop(TS).rename({"__ts": TS})
     return frame
 
 

@@ -62,15 +62,17 @@ def synthetic(
     """
     n_bars = check_int("n_bars", n_bars, 2)
     n_symbols = check_int("n_symbols", n_symbols, 1)
+    seed = check_int("seed", seed, 0)
+    if not isinstance(start, datetime):
+        raise InvalidParameterError(f"`start` must be a datetime; got {start!r}.")
+    mu = check_number("mu", mu, -10, 10)
     sigma = check_number("sigma", sigma, 0, 10)
     periods_per_year = check_number("periods_per_year", periods_per_year, 0, None, lo_open=True)
     switch_prob = check_number("switch_prob", switch_prob, 0, 1)
     check_number("price", price, 0, None, lo_open=True)
     every = str(parse_every(every))
     rng = np.random.default_rng(seed)
-    table = np.asarray(regimes if regimes else [(mu, sigma)], dtype=np.float64)
-    if table.ndim != 2 or table.shape[1] != 2 or (table[:, 1] < 0).any():
-        raise InvalidParameterError(f"`regimes` must be a list of (mu, sigma) pairs with sigma >= 0; got {regimes!r}.")
+    table = _regime_table(regimes, mu, sigma)
     state = _regime_path(rng, n_bars, n_symbols, len(table), switch_prob)
     dt = 1.0 / periods_per_year
     m, s = table[state, 0], table[state, 1]
@@ -84,6 +86,11 @@ def synthetic(
     high = np.maximum(open_, close) * np.exp(wick[0])
     low = np.minimum(open_, close) * np.exp(-wick[1])
     volume = np.round(rng.lognormal(12.0, 0.5, (n_bars, n_symbols)))
+    if not (np.isfinite(high).all() and (low > 0).all()):
+        raise InvalidParameterError(
+            f"prices overflow or underflow over {n_bars} bars with these drifts and volatilities (mu={mu}, "
+            f"sigma={sigma}, regimes={regimes!r}). Fix: use a smaller `sigma` or `mu`, or fewer bars."
+        )
     ts = _timestamps(start, every, n_bars)
     frames = []
     for j in range(n_symbols):
@@ -93,6 +100,18 @@ def synthetic(
             frame = frame.with_columns(pl.lit(f"S{j}").alias(SYMBOL)).select([TS, SYMBOL, *BAR_COLUMNS])
         frames.append(frame)
     return pl.concat(frames) if n_symbols > 1 else frames[0]
+
+
+def _regime_table(regimes: Sequence[tuple[float, float]] | None, mu: float, sigma: float) -> np.ndarray:
+    try:
+        table = np.asarray(regimes if regimes else [(mu, sigma)], dtype=np.float64)
+    except (TypeError, ValueError):
+        table = np.empty((0,))
+    if table.ndim != 2 or table.shape[1] != 2 or not np.isfinite(table).all() or (table[:, 1] < 0).any():
+        raise InvalidParameterError(
+            f"`regimes` must be a list of finite (mu, sigma) pairs with sigma >= 0; got {regimes!r}."
+        )
+    return table
 
 
 def _regime_path(rng: np.random.Generator, n_bars: int, n_symbols: int, n_regimes: int, p: float) -> np.ndarray:

@@ -17,7 +17,8 @@ __all__ = ["resample", "align"]
 def resample(bars: pl.DataFrame, every: str) -> pl.DataFrame:
     """Aggregate bars to a coarser bar size: first open, max high, min low, last close, summed volume.
 
-    Each output bar is labelled with the start of its window (e.g. Monday for ``"1w"``).
+    Each output bar is labelled with the start of its window (e.g. Monday for ``"1w"``); windows
+    follow the calendar of the bars' timezone. Several symbols come back sorted by symbol, then ts.
 
     Examples
     --------
@@ -44,7 +45,7 @@ def resample(bars: pl.DataFrame, every: str) -> pl.DataFrame:
             pl.col("close").last(), pl.col("volume").sum(),
         )
     )
-    return validate(out.select([TS, *(key or []), *BAR_COLUMNS]))
+    return validate(out.select([TS, *(key or []), *BAR_COLUMNS]).sort([*(key or []), TS]))
 
 
 def align(bars: pl.DataFrame, *, how: Literal["inner", "outer"] = "inner") -> pl.DataFrame:

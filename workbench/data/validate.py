@@ -111,9 +111,11 @@ def _check_order(bars: pl.DataFrame) -> None:
     key = _group_key(bars)
     counts = bars.group_by(key).len() if key else pl.DataFrame({"len": [bars.height]})
     if counts["len"].min() < 2:
-        who = f" for symbol {counts.filter(pl.col('len') < 2)[SYMBOL][0]!r}" if key else ""
+        who = f" for symbol {counts.filter(pl.col('len') < 2)[SYMBOL].sort()[0]!r}" if key else ""
+        n_bars = pl.len().over(key) if key else pl.len()
+        _, rows = offending_rows(bars, n_bars < 2, [TS])
         raise DataValidationError(
-            f"bars have a single bar{who}; a backtest needs at least 2. Fix: load a longer history."
+            f"bars have a single bar{who}; a backtest needs at least 2:\n{rows}\nFix: load a longer history."
         )
     prev = pl.col(TS).shift(1).over(key) if key else pl.col(TS).shift(1)
     _fail(bars, pl.col(TS) == prev, [TS], "duplicate timestamps" + (" (per symbol)" if key else ""),
