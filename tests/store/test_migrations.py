@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from workbench.errors import SchemaVersionError, StoreError
+from workbench.errors import InvalidParameterError, SchemaVersionError, StoreError
 from workbench.store import Store
 from workbench.store._migrate import MIGRATIONS_DIR, head_revision
 
@@ -146,3 +146,13 @@ def test_closed_store_says_so(store: Store):
     store.close()
     with pytest.raises(StoreError, match="is closed"):
         store.runs()
+
+
+def test_bad_urls_and_missing_drivers_are_explained():
+    with pytest.raises(InvalidParameterError, match="`url` is not a valid SQLAlchemy URL"):
+        Store("not a url")
+    with pytest.raises(InvalidParameterError, match="`url` must be a SQLAlchemy database URL"):
+        Store("  ")
+    with pytest.raises(StoreError, match="driver is missing") as info:
+        Store("postgresql+nosuchdriver://user:hunter2@localhost/db")
+    assert "hunter2" not in str(info.value)

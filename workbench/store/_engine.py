@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from workbench._paths import workbench_home
-from workbench.errors import StoreError
+from workbench.errors import InvalidParameterError, StoreError
 from workbench.store._codec import canonical_json
 
 __all__ = ["BUSY_TIMEOUT_S", "resolve_url", "create_engine", "write_transaction", "masked_url"]
@@ -33,7 +33,7 @@ def resolve_url(url: str | None) -> str:
     """``url``, else ``$WORKBENCH_DB_URL``, else the SQLite file ``$WORKBENCH_HOME/workbench.db``."""
     if url is not None:
         if not isinstance(url, str) or not url.strip():
-            raise StoreError(
+            raise InvalidParameterError(
                 f"`url` must be a SQLAlchemy database URL such as 'sqlite:///path/workbench.db' or "
                 f"'postgresql+psycopg://user:password@host/db'; got {url!r}."
             )
@@ -58,7 +58,7 @@ def create_engine(url: str) -> sa.Engine:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
-        raise StoreError(
+        raise InvalidParameterError(
             f"`url` is not a valid SQLAlchemy URL; got {url!r}. Use e.g. "
             f"'sqlite:///path/workbench.db' or 'postgresql+psycopg://user:password@host/db'."
         ) from exc

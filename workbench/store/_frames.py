@@ -45,7 +45,7 @@ RUN_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def datasets_frame(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+def datasets_frame(rows: Sequence[Mapping[Any, Any]]) -> pl.DataFrame:
     """One row per dataset with :data:`DATASET_SCHEMA`."""
     columns = {name: [row[name] for row in rows] for name in DATASET_SCHEMA}
     return pl.DataFrame(
@@ -78,7 +78,7 @@ def _metric_series(name: str, values: list[Any]) -> pl.Series:
     return pl.Series(name, text, dtype=pl.String())
 
 
-def runs_frame(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+def runs_frame(rows: Sequence[Mapping[Any, Any]]) -> pl.DataFrame:
     """One row per run with :data:`RUN_SCHEMA`, then one column per (flattened) metric."""
     series = []
     for name, dtype in RUN_SCHEMA.items():

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from workbench._paths import workbench_home
 from workbench._validate import check_choice, check_int, check_number
@@ -607,11 +608,8 @@ def _upsert(conn: sa.Connection, table: sa.Table, values: dict[str, Any], *, key
     """INSERT ... ON CONFLICT (key) DO UPDATE, leaving ``keep`` columns of an existing row alone."""
     name = conn.dialect.name
     if name in ("sqlite", "postgresql"):
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        stmt = insert(table).values(**values)
+        dialect_insert = sqlite.insert if name == "sqlite" else postgresql.insert
+        stmt = dialect_insert(table).values(**values)
         update = {c: stmt.excluded[c] for c in values if c != key and c not in keep and c != "id"}
         return stmt.on_conflict_do_update(index_elements=[key], set_=update)
     exists = conn.execute(sa.select(table.c[key]).where(table.c[key] == values[key])).first()

@@ -9,7 +9,7 @@ depend on today's model code. SQLite uses batch mode, since it cannot ``ALTER`` 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic import context
@@ -20,7 +20,7 @@ import workbench.store.models  # noqa: F401  (registers the tables on SQLModel.m
 __all__: list[str] = []
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     from workbench.store.models import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
@@ -51,7 +51,10 @@ def _run_online() -> None:
         return
     from workbench.store._engine import create_engine
 
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("set `sqlalchemy.url` (see workbench.store._migrate.alembic_config)")
+    engine = create_engine(url)
     try:
         with engine.connect() as conn:
             _run_with(conn)
