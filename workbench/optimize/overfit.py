@@ -107,9 +107,10 @@ def _sample_moments(arr: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.nd
     dev = arr - mean
     m2 = (dev**2).mean(axis=0)
     if np.any(m2 <= 0.0):
+        where = "" if arr.ndim == 1 else f" (column {int(np.flatnonzero(m2 <= 0.0)[0])})"
         raise DataValidationError(
-            "`returns` have zero variance, so their Sharpe ratio is undefined; a flat series "
-            "(a configuration that never trades) cannot be tested."
+            f"`returns`{where} have zero variance, so their Sharpe ratio is undefined; a flat "
+            "series (a configuration that never trades) cannot be tested."
         )
     sharpe = mean / np.sqrt(m2 * n / (n - 1))
     skew = (dev**3).mean(axis=0) / m2**1.5
