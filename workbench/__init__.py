@@ -18,11 +18,11 @@ from workbench._version import __version__
 
 configure_numba_cache()  # before anything imports numba
 
-_SUBMODULES = {"data", "store", "metrics", "strategies", "optimize", "portfolio", "nb", "errors"}
+_SUBMODULES = {"data", "store", "metrics", "strategies", "optimize", "portfolio", "nb", "errors", "indicators", "backtesting"}
 _ATTRS = {
-    "backtest": ("workbench.backtest", "backtest"),
-    "BacktestConfig": ("workbench.backtest", "BacktestConfig"),
-    "BacktestResult": ("workbench.backtest", "BacktestResult"),
+    "backtest": ("workbench.backtesting", "backtest"),
+    "BacktestConfig": ("workbench.backtesting", "BacktestConfig"),
+    "BacktestResult": ("workbench.backtesting", "BacktestResult"),
     "Strategy": ("workbench.strategies", "Strategy"),
     "Param": ("workbench.strategies", "Param"),
     "Store": ("workbench.store", "Store"),
@@ -33,7 +33,7 @@ __all__ = ["__version__", *sorted(_SUBMODULES), *sorted(_ATTRS)]
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench import data, errors, metrics, optimize, portfolio, store, strategies  # noqa: F401
-    from workbench.backtest import BacktestConfig, BacktestResult, backtest  # noqa: F401
+    from workbench.backtesting import BacktestConfig, BacktestResult, backtest  # noqa: F401
     from workbench.errors import WorkbenchError  # noqa: F401
     from workbench.store import Store  # noqa: F401
     from workbench.strategies import Param, Strategy  # noqa: F401

@@ -739,5 +739,34 @@ def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades,
     return orders, trades, counts, equity_out, cash_out, units_out
 
 
+@njit
+def simulate_callback_nb(cfg, open_, high, low, close, volume, callback, extra, orders, trades):
+    """The per-bar loop with a Numba-compiled strategy ``callback``.
+
+    ``callback(t, open, high, low, close, volume, state, cash, intent, extra)`` sees prices of
+    bars ``0..t`` only and fills ``intent``. Not cached: it is specialised for each callback.
+    """
+    n_bars, n = close.shape
+    n_groups = 1 if cfg["cash_sharing"] else n
+    state = np.zeros(n, dtype=STATE_DT)
+    init_state_nb(state)
+    intent = np.zeros(n, dtype=INTENT_DT)
+    cash = np.full(n_groups, cfg["init_cash"])
+    counts = np.zeros(2, dtype=np.int64)
+    equity_out = np.empty((n_bars, n_groups))
+    cash_out = np.empty((n_bars, n_groups))
+    units_out = np.empty((n_bars, n))
+    for t in range(n_bars):
+        orders = grow_nb(orders, counts[0], 4 * n)
+        trades = grow_nb(trades, counts[1], 3 * n)
+        open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
+        reset_intents_nb(intent)
+        callback(t, open_[: t + 1], high[: t + 1], low[: t + 1], close[: t + 1], volume[: t + 1], state, cash,
+                 intent, extra)
+        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, equity_out, cash_out, units_out)
+    mark_open_trades_nb(state, trades, n_bars - 1)
+    return orders, trades, counts, equity_out, cash_out, units_out
+
+
 from workbench.nb.enums import intent_dt as INTENT_DT  # noqa: E402
 from workbench.nb.enums import state_dt as STATE_DT  # noqa: E402

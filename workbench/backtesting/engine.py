@@ -1,0 +1,188 @@
+"""``backtest()``: validate → convert → simulate in the Numba core → wrap into a result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from workbench.backtesting.config import BacktestConfig
+from workbench.backtesting.result import BacktestResult
+from workbench.data.arrays import to_arrays
+from workbench.data.validate import validate
+from workbench.errors import DataValidationError, InvalidParameterError, StrategyError
+from workbench.nb import simulate as sim
+from workbench.nb.enums import order_dt, trade_dt
+from workbench.strategies.base import Bars, Context, Signals, Strategy
+
+__all__ = ["backtest", "prepare_bars", "run_signals"]
+
+_BOOL_FIELDS = ("entries", "exits", "short_entries", "short_exits")
+_FLOAT_FIELDS = ("size", "limit", "stop", "sl", "tp", "tsl", "weight")
+
+
+def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestConfig | None = None,
+             **settings: Any) -> BacktestResult:
+    """Backtest ``strategy`` on ``bars``.
+
+    Parameters
+    ----------
+    bars
+        Canonical bars (see :func:`workbench.data.load`); several symbols in long format share
+        one calendar (:func:`workbench.data.align`).
+    strategy
+        A :class:`~workbench.strategies.Strategy` instance (vectorized, Numba or Python style).
+    config
+        A :class:`BacktestConfig`; keyword ``settings`` override its fields
+        (``cash=``, ``fees=``, ``slippage=``, ``fill=``, ``sizing=``, ``size=``…).
+
+    Returns
+    -------
+    BacktestResult
+        Frozen: ``equity``, ``returns``, ``orders``, ``trades``, ``positions`` (polars),
+        ``stats``, ``plot()``, ``save()``.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown or out-of-range setting.
+    StrategyError
+        When the strategy's signals have the wrong shape, NaN, or need shorting that is off.
+
+    Examples
+    --------
+    >>> import workbench as wb
+    >>> from workbench.strategies import SmaCross
+    >>> res = wb.backtest(wb.data.sample("GOOG"), SmaCross(fast=10, slow=20, direction="both"),
+    ...                   cash=10_000, fees=0.002, lot_size=1)
+    >>> round(res.final_equity, 2), res.stats.n_trades
+    (56263.52, 93)
+    """
+    if not isinstance(strategy, Strategy):
+        raise InvalidParameterError(
+            f"`strategy` must be a Strategy instance such as SmaCross(); got {strategy!r}."
+            + (" Instantiate the class first." if isinstance(strategy, type) else "")
+        )
+    cfg = (config or BacktestConfig()).replace(**settings)
+    frame, view = prepare_bars(bars)
+    style = strategy.style
+    if style == "vectorized":
+        sig = strategy.signals(view)
+        if not isinstance(sig, Signals):
+            raise StrategyError(f"{strategy.name}.signals() must return a Signals object; got {type(sig).__name__}.")
+        out, stop_mode = run_signals(cfg, view, sig, owner=strategy.name)
+    else:
+        out, stop_mode = _run_callback(cfg, view, strategy, style), 0
+    return BacktestResult._from_kernel(cfg, strategy, frame, view, out, stop_mode=stop_mode)
+
+
+def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
+    """Validate ``bars`` cheaply on arrays (the full frame validation runs only to explain a
+    failure) and build the strategy's view."""
+    if not isinstance(bars, pl.DataFrame):
+        from workbench.data.load import load
+
+        bars = load(bars)
+    missing = [c for c in ("ts", "open", "high", "low", "close", "volume") if c not in bars.columns]
+    if missing or bars.height < 2:
+        validate(bars)  # raises with the details
+    arr = to_arrays(bars)
+    o, h, l, c, v = arr.open, arr.high, arr.low, arr.close, arr.volume
+    with np.errstate(invalid="ignore"):
+        ok = (
+            np.isfinite(o).all() and np.isfinite(h).all() and np.isfinite(l).all() and np.isfinite(c).all()
+            and (l > 0).all() and (h >= l).all() and (o >= l).all() and (o <= h).all()
+            and (c >= l).all() and (c <= h).all() and (v >= 0).all()
+            and (np.diff(arr.ts.astype(np.int64)) > 0).all()
+        )
+    if not ok:
+        validate(bars)
+        raise DataValidationError("bars break the bar contract. Fix: load them with workbench.data.load().")
+    view = Bars(o, h, l, c, v, arr.ts, arr.symbols, bars)
+    return bars, view
+
+
+def _flex(name: str, value: Any, n_bars: int, n_assets: int, owner: str, *, boolean: bool) -> np.ndarray:
+    if value is None:
+        return np.zeros((1, 1), dtype=np.bool_) if boolean else np.full((1, 1), np.nan)
+    if isinstance(value, (pl.Series, pl.DataFrame)):
+        value = value.to_numpy()
+    a = np.asarray(value)
+    if a.ndim == 0:
+        a = a.reshape(1, 1)
+    elif a.ndim == 1:
+        if a.shape[0] != n_bars:
+            raise StrategyError(
+                f"{owner} returned `{name}` of length {a.shape[0]}; expected {n_bars} (one value per bar)."
+            )
+        a = a.reshape(-1, 1)
+    elif a.ndim != 2 or a.shape[0] not in (1, n_bars) or a.shape[1] not in (1, n_assets):
+        raise StrategyError(
+            f"{owner} returned `{name}` of shape {a.shape}; expected ({n_bars}, {n_assets}) or a 1-D array of {n_bars}."
+        )
+    if boolean:
+        if a.dtype != np.bool_:
+            if a.dtype.kind == "f" and np.isnan(a).any():
+                row = int(np.argwhere(np.isnan(a))[0][0])
+                raise StrategyError(f"{owner} returned `{name}` with NaN (first at bar {row}); signals must be True/False.")
+            if a.dtype.kind not in "biuf" or not np.isin(a, (0, 1)).all():
+                raise StrategyError(f"{owner} returned `{name}` with values other than True/False.")
+            a = a.astype(np.bool_)
+        return np.ascontiguousarray(a)
+    if a.dtype.kind not in "biuf":
+        raise StrategyError(f"{owner} returned `{name}` of dtype {a.dtype}; expected numbers (NaN for none).")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if np.isinf(a).any():
+        raise StrategyError(f"{owner} returned `{name}` with infinite values; use NaN for 'none'.")
+    return a
+
+
+def run_signals(cfg: BacktestConfig, view: Bars, sig: Signals, *, owner: str = "strategy") -> tuple[tuple, int]:
+    """Normalise ``sig`` and run the signal kernel. Returns the kernel output and stop mode."""
+    n, m = view.n_bars, view.n_assets
+    arrays = {f: _flex(f, getattr(sig, f), n, m, owner, boolean=True) for f in _BOOL_FIELDS}
+    arrays.update({f: _flex(f, getattr(sig, f), n, m, owner, boolean=False) for f in _FLOAT_FIELDS})
+    if not cfg.allow_short and arrays["short_entries"].any():
+        raise StrategyError(
+            f"{owner} emits short entries but `allow_short` is False. Fix: pass allow_short=True, "
+            "or configure the strategy to trade long only."
+        )
+    if cfg.sizing == "risk" and cfg.sl is None and np.isnan(arrays["sl"]).all():
+        raise InvalidParameterError("`sizing='risk'` needs a stop-loss: set `sl=` or emit `sl` from the strategy.")
+    stop_mode = 1 if sig.stop_mode == "price" else 0
+    if sig.stop_mode not in ("percent", "price"):
+        raise StrategyError(f"{owner} returned stop_mode={sig.stop_mode!r}; expected 'percent' or 'price'.")
+    out = sim.simulate_signals_nb(
+        cfg.record(stop_mode=stop_mode), view.open, view.high, view.low, view.close,
+        arrays["entries"], arrays["exits"], arrays["short_entries"], arrays["short_exits"],
+        arrays["size"], arrays["limit"], arrays["stop"], arrays["sl"], arrays["tp"], arrays["tsl"], arrays["weight"],
+        np.empty(max(16, n // 16), dtype=order_dt), np.empty(max(16, n // 32), dtype=trade_dt),
+    )
+    return out, stop_mode
+
+
+def _run_callback(cfg: BacktestConfig, view: Bars, strategy: Strategy, style: str) -> tuple:
+    rec = cfg.record()
+    n = view.n_bars
+    orders, trades = np.empty(max(16, n // 16), dtype=order_dt), np.empty(max(16, n // 32), dtype=trade_dt)
+    if style == "numba":
+        extra = strategy.prepare(view)
+        if not isinstance(extra, tuple):
+            raise StrategyError(f"{strategy.name}.prepare() must return a tuple of arrays; got {type(extra).__name__}.")
+        fn = type(strategy).on_bar_nb
+        return sim.simulate_callback_nb(rec, view.open, view.high, view.low, view.close, view.volume,
+                                        fn, extra, orders, trades)
+    n_groups = 1 if cfg.cash_sharing else view.n_assets
+    holder: dict[str, Context] = {}
+
+    def callback(t: int, state: np.ndarray, cash: np.ndarray, intent: np.ndarray) -> None:
+        ctx = holder.get("ctx")
+        if ctx is None:
+            ctx = holder["ctx"] = Context(view, state, cash, intent, cfg.cash_sharing)
+        strategy.on_bar(ctx._at(t, view))
+        if not cfg.allow_short and (intent["entry"] < 0).any():
+            raise StrategyError(f"{strategy.name} calls sell() to open a short but `allow_short` is False.")
+
+    return sim.simulate_callback_py(rec, view.open, view.high, view.low, view.close, callback, orders, trades,
+                                    n_groups=n_groups)

@@ -1,0 +1,218 @@
+"""The frozen result of a backtest: frames built on first access, stats, run identity, save, plot."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from workbench._version import __version__
+from workbench.nb.enums import ExitReason, OrderKind, OrderStatus, RejectReason
+
+if TYPE_CHECKING:
+    from workbench.backtesting.config import BacktestConfig
+    from workbench.metrics import Stats
+    from workbench.store import Store
+    from workbench.strategies.base import Bars, Strategy
+
+__all__ = ["BacktestResult", "run_id_of"]
+
+_TS = pl.Datetime("us", "UTC")
+
+
+def _names(enum: Any) -> list[str]:
+    return [m.name.lower() for m in sorted(enum, key=int)]
+
+
+def _labels(codes: np.ndarray, enum: Any) -> pl.Series:
+    return pl.Series(codes.astype(np.int64)).replace_strict(list(range(len(enum))), _names(enum), return_dtype=pl.String)
+
+
+def run_id_of(spec: dict[str, Any]) -> str:
+    """The run id: a 16-hex-digit hash of the run spec's canonical JSON."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestResult:
+    """What a backtest produced. Immutable; frames are polars, built when first read.
+
+    Attributes
+    ----------
+    config : BacktestConfig
+    strategy : Strategy
+    equity : polars.DataFrame
+        ``ts, equity, cash`` (the total of all accounts), plus per-asset account columns when
+        assets trade in separate accounts.
+    returns, orders, trades, positions : polars.DataFrame
+    stats : Stats
+        Every figure of :mod:`workbench.metrics`, annualized with the data frequency.
+    """
+
+    config: BacktestConfig
+    strategy: Strategy
+    bars: pl.DataFrame = field(repr=False)
+    view: Bars = field(repr=False)
+    order_records: np.ndarray = field(repr=False)
+    trade_records: np.ndarray = field(repr=False)
+    equity_values: np.ndarray = field(repr=False)   # (n_bars, n_accounts)
+    cash_values: np.ndarray = field(repr=False)
+    units_values: np.ndarray = field(repr=False)    # (n_bars, n_assets)
+    stop_mode: int = 0
+
+    @classmethod
+    def _from_kernel(cls, cfg: BacktestConfig, strategy: Strategy, frame: pl.DataFrame, view: Bars,
+                     out: tuple, *, stop_mode: int) -> BacktestResult:
+        orders, trades, counts, equity, cash, units = out
+        return cls(cfg, strategy, frame, view, orders[: counts[0]], trades[: counts[1]], equity, cash, units, stop_mode)
+
+    def __repr__(self) -> str:
+        return (f"BacktestResult({self.strategy!r}, bars={self.view.n_bars}, assets={self.view.n_assets}, "
+                f"final_equity={self.final_equity:,.2f}, trades={len(self.trade_records)})")
+
+    # -- scalars -----------------------------------------------------------------------------
+    @property
+    def final_equity(self) -> float:
+        return float(self.equity_values[-1].sum())
+
+    @property
+    def init_cash(self) -> float:
+        return self.config.cash * self.equity_values.shape[1]
+
+    @cached_property
+    def periods_per_year(self) -> float:
+        if self.config.periods_per_year is not None:
+            return self.config.periods_per_year
+        from workbench.data.frequency import infer_frequency
+
+        return infer_frequency(self.bars).periods_per_year
+
+    # -- frames ------------------------------------------------------------------------------
+    def _ts(self, index: np.ndarray) -> pl.Series:
+        ts = self.view.ts
+        safe = np.clip(index, 0, len(ts) - 1)
+        out = pl.Series(ts[safe]).cast(_TS)
+        return out.scatter(np.flatnonzero(index < 0), None) if (index < 0).any() else out
+
+    @cached_property
+    def equity(self) -> pl.DataFrame:
+        total = self.equity_values.sum(axis=1)
+        cols: dict[str, Any] = {"ts": self._ts(np.arange(len(total))), "equity": total,
+                                "cash": self.cash_values.sum(axis=1)}
+        if self.equity_values.shape[1] > 1:
+            for j, sym in enumerate(self.view.symbols):
+                cols[f"equity_{sym}"] = self.equity_values[:, j]
+        return pl.DataFrame(cols)
+
+    @cached_property
+    def returns(self) -> pl.DataFrame:
+        from workbench.metrics import simple_returns
+
+        r = simple_returns(self.equity_values.sum(axis=1), init_cash=self.init_cash)
+        return pl.DataFrame({"ts": self._ts(np.arange(len(r))), "return": r})
+
+    @cached_property
+    def orders(self) -> pl.DataFrame:
+        o = self.order_records
+        sym = np.asarray(self.view.symbols, dtype=object)
+        return pl.DataFrame({
+            "id": o["id"], "ts": self._ts(o["bar"]), "bar": o["bar"], "symbol": pl.Series(sym[o["col"]], dtype=pl.String),
+            "side": np.where(o["side"] == 0, "buy", "sell"), "kind": _labels(o["kind"], OrderKind),
+            "size": o["size"], "price": o["price"], "fees": o["fees"], "slippage": o["slippage"],
+            "status": _labels(o["status"], OrderStatus), "reason": _labels(o["reason"], RejectReason),
+            "signal_bar": o["signal_bar"], "signal_ts": self._ts(o["signal_bar"]),
+        })
+
+    @cached_property
+    def trades(self) -> pl.DataFrame:
+        t = self.trade_records
+        sym = np.asarray(self.view.symbols, dtype=object)
+        return pl.DataFrame({
+            "id": t["id"], "symbol": pl.Series(sym[t["col"]], dtype=pl.String),
+            "direction": np.where(t["direction"] == 0, "long", "short"), "size": t["size"],
+            "entry_bar": t["entry_bar"], "entry_ts": self._ts(t["entry_bar"]), "entry_price": t["entry_price"],
+            "exit_bar": t["exit_bar"], "exit_ts": self._ts(t["exit_bar"]), "exit_price": t["exit_price"],
+            "pnl": t["pnl"], "ret": t["ret"], "entry_fees": t["entry_fees"], "exit_fees": t["exit_fees"],
+            "exit_reason": _labels(t["exit_reason"], ExitReason), "is_open": t["is_open"], "weight": t["weight"],
+            "duration_bars": t["exit_bar"] - t["entry_bar"],
+        })
+
+    @cached_property
+    def positions(self) -> pl.DataFrame:
+        """Long format: ``ts, symbol, units, value, weight`` (weight of the account's equity)."""
+        n, m = self.units_values.shape
+        close = self.view.close
+        value = np.where(self.units_values != 0.0, self.units_values * close, 0.0)
+        acct = self.equity_values if self.equity_values.shape[1] == m else np.repeat(self.equity_values, m, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weight = np.where(acct != 0, value / acct, 0.0)
+        return pl.DataFrame({
+            "ts": pl.concat([self._ts(np.arange(n))] * m), "symbol": np.repeat(np.asarray(self.view.symbols), n),
+            "units": self.units_values.T.ravel(), "value": value.T.ravel(), "weight": weight.T.ravel(),
+        })
+
+    # -- statistics --------------------------------------------------------------------------
+    @cached_property
+    def benchmark_returns(self) -> np.ndarray:
+        """Per-bar returns of buying and holding the assets (equal weight)."""
+        c = self.view.close
+        r = np.zeros(c.shape[0])
+        r[1:] = np.nanmean(c[1:] / c[:-1] - 1.0, axis=1)
+        return r
+
+    @cached_property
+    def stats(self) -> Stats:
+        from workbench.metrics import compute_stats
+
+        o = self.order_records
+        filled = o["status"] == int(OrderStatus.FILLED)
+        return compute_stats(
+            self.equity_values.sum(axis=1), init_cash=self.init_cash, periods_per_year=self.periods_per_year,
+            trades=self.trades, exposure=(self.units_values != 0).any(axis=1), benchmark=self.benchmark_returns,
+            fees_paid=float(o["fees"][filled].sum()), slippage_paid=float(o["slippage"][filled].sum()),
+            risk_free=self.config.risk_free,
+        )
+
+    # -- identity and persistence ------------------------------------------------------------
+    @cached_property
+    def dataset_hash(self) -> str:
+        from workbench.data.hashing import content_hash
+
+        return content_hash(self.bars)
+
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        """Everything that determines this run: strategy + version, params, settings, data, code."""
+        return {"kind": "backtest", "strategy": self.strategy.spec(), "config": self.config.to_dict(),
+                "dataset_hash": self.dataset_hash, "workbench_version": __version__, "seed": None}
+
+    @cached_property
+    def run_id(self) -> str:
+        return run_id_of(self.spec)
+
+    def save(self, store: Store | None = None, *, name: str | None = None) -> str:
+        """Record this run (spec, metrics, equity/trades/orders as Parquet) in the store; returns its id."""
+        from workbench.store import Store
+
+        store = store or Store()
+        now = datetime.now(timezone.utc)
+        store.save_run(
+            self.run_id, kind="backtest", spec=self.spec, dataset_hash=self.dataset_hash,
+            metrics=self.stats.to_dict(), status="succeeded", name=name or repr(self.strategy),
+            artifacts={"equity": self.equity, "trades": self.trades, "orders": self.orders},
+            started_at=now, finished_at=now,
+        )
+        return self.run_id
+
+    def plot(self, *, max_points: int = 5_000) -> Any:
+        """Price with trade markers, equity, and drawdown (hvplot; long series are downsampled)."""
+        from workbench.backtesting.plot import plot_result
+
+        return plot_result(self, max_points=max_points)
