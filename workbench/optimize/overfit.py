@@ -130,14 +130,13 @@ def _moments(
                 f"pass either `returns` or the moments, not both; got `returns` and "
                 f"`{given[0]}`={moments[given[0]]!r}. Moments are estimated from `returns`."
             )
-        sr, n_obs, sk, ku = _sample_moments(_returns_array(returns))
-        return sr, n_obs, sk, ku
+        return _sample_moments(_returns_array(returns))
     if sharpe is None:
         raise InvalidParameterError(
             "`sharpe` must be given when `returns` is None; got None. Pass `returns=` or the "
             "per-period `sharpe=` (with `n=`, and optionally `skew=`, `kurtosis=`)."
         )
-    sr = check_number("sharpe", sharpe, hint="Pass a finite per-period Sharpe ratio.")
+    sr: Any = check_number("sharpe", sharpe, hint="Pass a finite per-period Sharpe ratio.")
     if not math.isfinite(sr):
         raise InvalidParameterError(f"`sharpe` must be finite; got {sharpe!r}.")
     n_obs = 0
@@ -147,8 +146,8 @@ def _moments(
                 "`n` (the number of return observations) must be given with `sharpe`; got None."
             )
         n_obs = check_int("n", n, 2, hint="A Sharpe ratio needs at least 2 observations.")
-    sk = check_number("skew", 0.0 if skew is None else skew, hint="Normal returns have skew 0.")
-    ku = check_number(
+    sk: Any = check_number("skew", 0.0 if skew is None else skew, hint="Normal returns have skew 0.")
+    ku: Any = check_number(
         "kurtosis", 3.0 if kurtosis is None else kurtosis, 1.0,
         hint="Kurtosis is non-excess (normal returns have 3); it is never below 1.",
     )

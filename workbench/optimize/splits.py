@@ -117,8 +117,10 @@ def walk_forward_splits(
     if kinds == {True}:
         ts = _timestamps(bars)
         unit_check = ts.dtype == pl.Date
-        spans = {name: _duration(name, v, date_only=unit_check) for name, v in
-                 (("train", train), ("test", test), ("step", step))}
+        spans = {
+            name: _duration(name, str(v), date_only=unit_check)
+            for name, v in (("train", train), ("test", test), ("step", step))
+        }
         bounds = _time_windows(ts, spans, anchored=anchored, partial=partial)
         if not bounds:
             raise InvalidParameterError(
@@ -153,7 +155,7 @@ def _n_bars(bars: Any) -> int:
 def _bar_windows(
     n: int, train: int, test: int, step: int, *, anchored: bool, partial: bool
 ) -> list[tuple[int, int, int]]:
-    out = []
+    out: list[tuple[int, int, int]] = []
     k = 0
     while True:
         start = k * step
