@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.covariance import LedoitWolf
-from sklearn.covariance import ledoit_wolf_shrinkage as sk_shrinkage
 from skfolio.datasets import load_sp500_dataset
 from skfolio.preprocessing import prices_to_returns
+from sklearn.covariance import LedoitWolf
+from sklearn.covariance import ledoit_wolf_shrinkage as sk_shrinkage
 
 from workbench.errors import DataValidationError, InvalidParameterError
 from workbench.portfolio import (
@@ -144,7 +144,7 @@ def test_nan_in_returns_names_column_and_row():
 
 
 def test_null_and_text_columns_are_named():
-    with pytest.raises(DataValidationError, match=r"column 'B' has missing"):
+    with pytest.raises(DataValidationError, match=r"column .B. has a missing"):
         ledoit_wolf(pl.DataFrame({"A": [0.01, 0.02, 0.0], "B": [0.01, None, 0.0]}))
     with pytest.raises(DataValidationError, match=r"column 'symbol' has dtype String.*pivot"):
         ledoit_wolf(pl.DataFrame({"symbol": ["x", "y"], "r": [0.01, 0.02]}))
@@ -210,3 +210,10 @@ def test_estimators_are_symmetric_psd_and_permutation_equivariant(seed, n_obs, n
             covariance(x[:, perm], method=method), c[np.ix_(perm, perm)], rtol=1e-10, atol=1e-20
         )
     assert 0.0 <= ledoit_wolf_shrinkage(x) <= 1.0
+
+
+def test_null_in_polars_names_row():
+    with pytest.raises(
+        DataValidationError, match=r"column 'B' has a missing \(null\) value at row 2"
+    ):
+        sample_covariance(pl.DataFrame({"A": [0.01, 0.02, 0.0, 0.01], "B": [0.01, 0.0, None, 0.0]}))

@@ -137,8 +137,10 @@ def equal_weight(n_assets: int, *, constraints: Constraints | None = None) -> np
     return np.full(n, _checks.heuristic_constraints("equal_weight", constraints) / n)
 
 
-def inverse_volatility(cov: Any, *, constraints: Constraints | None = None) -> np.ndarray:
-    """Weights proportional to ``1/σᵢ``.
+def inverse_volatility(
+    cov: Any, *, constraints: Constraints | None = None, assets: Sequence[str] | None = None
+) -> np.ndarray:
+    """Weights proportional to ``1/σᵢ`` (``assets`` names the columns in error messages).
 
     Raises
     ------
@@ -153,7 +155,7 @@ def inverse_volatility(cov: Any, *, constraints: Constraints | None = None) -> n
     """
     c = _checks.cov_input(cov)
     net = _checks.heuristic_constraints("inverse_volatility", constraints)
-    inv = 1.0 / np.sqrt(_checks.positive_variances("inverse_volatility", c, None))
+    inv = 1.0 / np.sqrt(_checks.positive_variances("inverse_volatility", c, assets))
     return net * inv / inv.sum()
 
 
@@ -201,14 +203,20 @@ def risk_parity(
 
 
 def hierarchical_risk_parity(
-    cov: Any, *, linkage: Linkage = "single", constraints: Constraints | None = None
+    cov: Any,
+    *,
+    linkage: Linkage = "single",
+    constraints: Constraints | None = None,
+    assets: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Hierarchical Risk Parity (López de Prado, 2016), long-only.
 
     Correlation distance ``√(½(1 − ρ))``, hierarchical clustering (``linkage``, single by
     default) with ``scipy.cluster.hierarchy``, quasi-diagonalisation (dendrogram leaf order),
     recursive bisection of the ordered list into halves weighted by the inverse variance of each
-    half's inverse-variance portfolio. The correlations are those of ``cov``.
+    half's inverse-variance portfolio. The correlations are those of ``cov`` (skfolio's
+    ``HierarchicalRiskParity`` takes them from the raw returns instead; the two agree for the
+    sample covariance). ``assets`` names the columns in error messages.
 
     Examples
     --------
@@ -219,7 +227,7 @@ def hierarchical_risk_parity(
     check_choice("linkage", linkage, _LINKAGES)
     c = _checks.cov_input(cov)
     net = _checks.heuristic_constraints("hierarchical_risk_parity", constraints)
-    _checks.positive_variances("hierarchical_risk_parity", c, None)
+    _checks.positive_variances("hierarchical_risk_parity", c, assets)
     return net * hrp_weights(c, linkage)
 
 
@@ -505,10 +513,10 @@ def _dispatch(
     if method == "equal_weight":
         return equal_weight(len(names), constraints=c), None
     if method == "inverse_volatility":
-        return inverse_volatility(cov, constraints=c), None
+        return inverse_volatility(cov, constraints=c, assets=names), None
     if method == "hierarchical_risk_parity":
         return hierarchical_risk_parity(
-            cov, linkage=options.get("linkage", "single"), constraints=c
+            cov, linkage=options.get("linkage", "single"), constraints=c, assets=names
         ), None
     if method == "risk_parity":
         net = _checks.heuristic_constraints(method, c)

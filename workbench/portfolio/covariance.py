@@ -72,7 +72,7 @@ def returns_matrix(
     ((2, 2), ['A', 'B'])
     """
     if _is_pandas_frame(returns):
-        returns = pl.from_pandas(returns)
+        returns = pl.from_pandas(returns, nan_to_null=False)
     if isinstance(returns, pl.DataFrame):
         values, names = _frame_values(returns)
     else:
@@ -111,9 +111,10 @@ def _frame_values(frame: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
     sub = frame.select(keep)
     nulls = [c for c, n in zip(keep, sub.null_count().row(0), strict=True) if n]
     if nulls:
+        row = int(sub[nulls[0]].is_null().arg_max())
         raise DataValidationError(
-            f"`returns` column {nulls[0]!r} has missing (null) values; fill or drop those rows "
-            "before estimating (e.g. `df.drop_nulls()`)."
+            f"`returns` column {nulls[0]!r} has a missing (null) value at row {row}; fill or drop "
+            "those rows before estimating (e.g. `df.drop_nulls()`)."
         )
     return sub.to_numpy().astype(np.float64, copy=False), [str(c) for c in keep]
 
