@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import workbench.data as wd
 from workbench._warnings import WorkbenchWarning
@@ -124,13 +126,30 @@ def test_column_aliases(names):
     assert wd.load(pl.DataFrame(_raw(**names))).equals(_expected())
 
 
+@settings(max_examples=25, deadline=None)
+@given(order=st.permutations(list(_raw())), upper=st.booleans())
+def test_column_order_and_case_do_not_matter(order, upper):
+    raw = pl.DataFrame(_raw()).select(order)
+    raw = raw.rename({c: c.upper() if upper else c.lower() for c in raw.columns})
+    assert wd.load(raw).equals(_expected())
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_symbols=st.integers(1, 3), every=st.sampled_from(["1m", "1h", "1d"]))
+def test_csv_round_trip_is_exact(tmp_path_factory, seed, n_symbols, every):
+    bars = wd.synthetic(20, n_symbols, seed=seed, every=every)
+    path = tmp_path_factory.mktemp("csv") / "bars.csv"
+    bars.write_csv(path)
+    assert wd.load(path).equals(bars)
+
+
 def test_unknown_extra_columns_are_dropped():
     out = wd.load(pl.DataFrame({**_raw(), "Dividends": [0.0] * 4}))
     assert out.columns == ["ts", "open", "high", "low", "close", "volume"]
 
 
 def test_adjust_scales_whole_bar_by_adj_over_close():
-    adj = [c * f for c, f in zip(CLOSE, [0.5, 0.5, 0.9, 1.0])]
+    adj = [c * f for c, f in zip(CLOSE, [0.5, 0.5, 0.9, 1.0], strict=True)]
     raw = pl.DataFrame({**_raw(), "Adj Close": adj})
     ratio = np.array(adj) / np.array(CLOSE)
     out = wd.load(raw, adjust=True)
@@ -247,7 +266,7 @@ def test_two_timestamp_columns():
 def test_non_numeric_value_from_csv(tmp_path):
     text = "Date,Open,High,Low,Close,Volume\n" + "\n".join(
         f"{d},{o},{h},{lo},{'n/a' if i == 2 else c},{v}"
-        for i, (d, o, h, lo, c, v) in enumerate(zip(DATES, OPEN, HIGH, LOW, CLOSE, VOLUME))
+        for i, (d, o, h, lo, c, v) in enumerate(zip(DATES, OPEN, HIGH, LOW, CLOSE, VOLUME, strict=True))
     )
     message = _load_error(_write_csv(tmp_path / "b.csv", text))
     assert "column `close` has 1 non-numeric value(s)" in message
@@ -256,7 +275,7 @@ def test_non_numeric_value_from_csv(tmp_path):
 
 @pytest.mark.parametrize("token, shown", [("NaN", "nan"), ("inf", "inf"), ("", "None")])
 def test_nan_inf_empty_from_csv(tmp_path, token, shown):
-    lines = [f"{d},{c}" for d, c in zip(DATES, CLOSE)]
+    lines = [f"{d},{c}" for d, c in zip(DATES, CLOSE, strict=True)]
     lines[1] = f"{DATES[1]},{token}"
     message = _load_error(_write_csv(tmp_path / "b.csv", "Date,Close\n" + "\n".join(lines)))
     assert "`open` is null, NaN or infinite" in message  # close-only: open is the close
@@ -308,10 +327,20 @@ def test_pandas_naive_and_aware_datetimes():
     assert "mixes timezones" in message and _rows(message) == [1]
 
 
-def test_pandas_object_timestamps_in_one_zone():
+@pytest.mark.parametrize("zone", ["UTC", None])
+def test_pandas_object_timestamps_in_one_zone(zone):
     df = pd.DataFrame(_raw())
-    df["Date"] = pd.Series([pd.Timestamp(d, tz="UTC") for d in DATES], dtype=object)
+    df["Date"] = pd.Series([pd.Timestamp(d, tz=zone) for d in DATES], dtype=object)
+    assert df["Date"].dtype == object
     assert wd.load(df).equals(_expected())
+
+
+def test_pandas_object_timestamps_with_a_missing_one():
+    df = pd.DataFrame(_raw())
+    df["Date"] = pd.Series([pd.Timestamp(d, tz="Europe/Paris") for d in DATES], dtype=object)
+    df.loc[2, "Date"] = pd.NaT
+    message = _load_error(df)
+    assert "`ts` is null" in message and _rows(message) == [2]
 
 
 def test_nonexistent_local_time_in_tz():

@@ -69,7 +69,7 @@ def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset") -> BarArrays
     ts_all = frame[TS].dt.epoch("us").to_numpy()
     aligned = counts["len"].n_unique() == 1 and bool((ts_all.reshape(n_sym, n) == ts_all[:n]).all())
     if not aligned:
-        per = dict(zip(counts[SYMBOL].to_list(), counts["len"].to_list()))
+        per = dict(zip(counts[SYMBOL].to_list(), counts["len"].to_list(), strict=True))
         raise DataValidationError(
             f"the {n_sym} symbols do not share one calendar (bars per symbol: {per}). "
             "Fix: align them first with workbench.data.align(bars, how='inner' or 'outer')."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -157,12 +156,12 @@ def _from_pandas(df: Any) -> pl.DataFrame:
         df = df.reset_index()
     for col in df.columns:
         if df[col].dtype == object and len(df) and isinstance(df[col].iloc[0], datetime):
-            zones = [str(v.tzinfo) if isinstance(v, datetime) else None for v in df[col]]
-            if len(set(zones)) > 1:
-                bad = [i for i, z in enumerate(zones) if z != zones[0]]
+            zones = [str(v.tzinfo) if isinstance(v, datetime) and not pd.isna(v) else None for v in df[col]]
+            if len(set(zones) - {None}) > 1:
+                bad = [i for i, z in enumerate(zones) if z not in (zones[0], None)]
                 rows = "\n".join(f"  row {i}: {col}={df[col].iloc[i]!r}" for i in bad[:5])
                 raise DataValidationError(
-                    f"column {col!r} mixes timezones {sorted(set(map(str, zones)))}; {len(bad)} row(s) differ "
+                    f"column {col!r} mixes timezones {sorted(set(zones) - {None})}; {len(bad)} row(s) differ "
                     f"from the first row's zone {zones[0]!r}:\n{rows}\n"
                     "Fix: convert every timestamp to one zone (e.g. pd.to_datetime(col, utc=True))."
                 )

@@ -94,7 +94,7 @@ def synthetic(
     ts = _timestamps(start, every, n_bars)
     frames = []
     for j in range(n_symbols):
-        cols = dict(zip(BAR_COLUMNS, (open_[:, j], high[:, j], low[:, j], close[:, j], volume[:, j])))
+        cols = dict(zip(BAR_COLUMNS, (open_[:, j], high[:, j], low[:, j], close[:, j], volume[:, j]), strict=True))
         frame = pl.DataFrame({TS: ts, **cols})
         if n_symbols > 1:
             frame = frame.with_columns(pl.lit(f"S{j}").alias(SYMBOL)).select([TS, SYMBOL, *BAR_COLUMNS])
