@@ -86,6 +86,9 @@ def asset_names(assets: Sequence[str] | None, n: int) -> list[str]:
     names = [str(a) for a in assets]
     if len(names) != n:
         raise DataValidationError(f"`assets` has {len(names)} names but `cov` is {n}x{n}.")
+    if len(set(names)) != n:
+        dup = next(a for a in names if names.count(a) > 1)
+        raise DataValidationError(f"`assets` must be unique; {dup!r} appears more than once.")
     return names
 
 

@@ -160,7 +160,7 @@ def solve_max_sharpe(
             else ""
         )
         raise _infeasible(method, rc, status, extra)
-    k = float(kappa.value)
+    k = float(kappa.value) if kappa.value is not None else 0.0
     if not k > 1e-12:
         raise OptimizationError(
             f"{method}: the problem is degenerate (scale κ = {k:.3g}); relax the constraints."

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import polars as pl
@@ -485,14 +485,15 @@ def _estimate_covariance(x: np.ndarray, covariance: Any, halflife: float) -> tup
     if isinstance(covariance, str):
         check_choice("covariance", covariance, COVARIANCE_METHODS)
         kw = {"halflife": halflife} if covariance == "ewma" else {}
-        return estimate_covariance(x, method=covariance, **kw), covariance
+        return estimate_covariance(x, method=cast(CovarianceMethod, covariance), **kw), covariance
     return check_covariance(covariance, n_assets=x.shape[1], name="covariance"), "given"
 
 
 def _estimate_mean(x: np.ndarray, expected_returns: Any, halflife: float) -> np.ndarray:
     if isinstance(expected_returns, str):
         check_choice("expected_returns", expected_returns, ("sample", "ewma"))
-        return mean_returns(x, method=expected_returns, halflife=halflife)
+        method = cast(Literal["sample", "ewma"], expected_returns)
+        return mean_returns(x, method=method, halflife=halflife)
     m = np.asarray(expected_returns, dtype=np.float64).reshape(-1)
     if m.shape[0] != x.shape[1] or not np.isfinite(m).all():
         raise DataValidationError(

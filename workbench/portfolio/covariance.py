@@ -111,7 +111,7 @@ def _frame_values(frame: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
     sub = frame.select(keep)
     nulls = [c for c, n in zip(keep, sub.null_count().row(0), strict=True) if n]
     if nulls:
-        row = int(sub[nulls[0]].is_null().arg_max())
+        row = int(sub[nulls[0]].is_null().arg_max() or 0)
         raise DataValidationError(
             f"`returns` column {nulls[0]!r} has a missing (null) value at row {row}; fill or drop "
             "those rows before estimating (e.g. `df.drop_nulls()`)."
