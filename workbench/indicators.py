@@ -135,7 +135,7 @@ def _as_floats(**inputs: ArrayInput) -> list[np.ndarray]:
     """Several inputs converted with :func:`_as_float` and checked to share one shape."""
     arrays = [_as_float(name, x) for name, x in inputs.items()]
     names = list(inputs)
-    for name, arr in zip(names[1:], arrays[1:]):
+    for name, arr in zip(names[1:], arrays[1:], strict=True):
         if arr.shape != arrays[0].shape:
             raise DataValidationError(
                 f"`{name}` must have the shape of `{names[0]}` {arrays[0].shape}; got {arr.shape}. "

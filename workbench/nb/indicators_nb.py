@@ -59,6 +59,27 @@ __all__ = [
 _MODE_STD = 0
 _MODE_ZSCORE = 1
 _MODE_BOLLINGER = 2
+_EPS = 4.0 * np.finfo(np.float64).eps  # per-operation rounding bound, with margin
+
+
+_BLOCK = 8  # columns copied per pass: 8 float64 = one 64-byte cache line of a row
+
+
+@njit(cache=True)
+def _load_cols_nb(x, j0, nc, buf):
+    """Copy columns ``j0 .. j0+k-1`` of ``(n_bars, n_assets)`` ``x`` into rows of ``buf``,
+    reading ``x`` row by row, so 2-D kernels run the contiguous 1-D kernels on each column."""
+    for i in range(x.shape[0]):
+        for jj in range(nc):
+            buf[jj, i] = x[i, j0 + jj]
+
+
+@njit(cache=True)
+def _store_cols_nb(buf, j0, nc, out):
+    """Inverse of :func:`_load_cols_nb`: rows of ``buf`` into columns ``j0 ..`` of ``out``."""
+    for i in range(out.shape[0]):
+        for jj in range(nc):
+            out[i, j0 + jj] = buf[jj, i]
 
 
 @njit(cache=True, inline="always")
@@ -109,9 +130,20 @@ def sma_1d_nb(x, window, out):
 
 @njit(cache=True)
 def sma_nb(x, window, out):
-    """:func:`sma_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``."""
-    for j in range(x.shape[1]):
-        sma_1d_nb(x[:, j], window, out[:, j])
+    """:func:`sma_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = x.shape
+    width = min(m, _BLOCK)
+    b_x = np.empty((width, n))
+    b_out = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(x, j0, nc, b_x)
+        for jj in range(nc):
+            sma_1d_nb(b_x[jj], window, b_out[jj])
+        _store_cols_nb(b_out, j0, nc, out)
 
 
 @njit(cache=True)
@@ -163,9 +195,20 @@ def ema_1d_nb(x, window, out):
 
 @njit(cache=True)
 def ema_nb(x, window, out):
-    """:func:`ema_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``."""
-    for j in range(x.shape[1]):
-        ema_1d_nb(x[:, j], window, out[:, j])
+    """:func:`ema_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = x.shape
+    width = min(m, _BLOCK)
+    b_x = np.empty((width, n))
+    b_out = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(x, j0, nc, b_x)
+        for jj in range(nc):
+            ema_1d_nb(b_x[jj], window, b_out[jj])
+        _store_cols_nb(b_out, j0, nc, out)
 
 
 @njit(cache=True)
@@ -220,9 +263,20 @@ def wma_1d_nb(x, window, out):
 
 @njit(cache=True)
 def wma_nb(x, window, out):
-    """:func:`wma_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``."""
-    for j in range(x.shape[1]):
-        wma_1d_nb(x[:, j], window, out[:, j])
+    """:func:`wma_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = x.shape
+    width = min(m, _BLOCK)
+    b_x = np.empty((width, n))
+    b_out = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(x, j0, nc, b_x)
+        for jj in range(nc):
+            wma_1d_nb(b_x[jj], window, b_out[jj])
+        _store_cols_nb(b_out, j0, nc, out)
 
 
 @njit(cache=True)
@@ -243,14 +297,18 @@ def _rolling_moments_1d_nb(x, window, ddof, k, mode, out_a, out_b, out_c):
     std → ``out_a``; z-score → ``out_a``; Bollinger mid/upper/lower → ``out_a/b/c``.
 
     The mean is a Neumaier-compensated running sum divided by ``window`` (bit-identical to
-    :func:`sma_1d_nb`); the sum of squared deviations uses the Welford add / sliding-window
-    update and is recomputed exactly (two-pass) every ``window`` bars.
+    :func:`sma_1d_nb`). The sum of squared deviations ``m2`` is computed exactly (corrected
+    two-pass) when a window first fills and every ``window`` bars, and in between by the
+    sliding Welford update, whose rounding error is bounded as it accumulates: when the bound
+    exceeds ``1e-11 * m2`` (the variance collapsed after a large move) ``m2`` is recomputed.
     """
     n = x.shape[0]
     s = 0.0
     c = 0.0
     mean = 0.0
     m2 = 0.0
+    err = 0.0
+    y = 0.0
     run = 0
     same = 0
     for i in range(n):
@@ -259,32 +317,36 @@ def _rolling_moments_1d_nb(x, window, ddof, k, mode, out_a, out_b, out_c):
             run = 0
             s = 0.0
             c = 0.0
-            mean = 0.0
-            m2 = 0.0
             out_a[i] = np.nan
             out_b[i] = np.nan
             out_c[i] = np.nan
             continue
         same = same + 1 if run > 0 and v == x[i - 1] else 1
         run += 1
-        old_mean = mean
         s, c = _add_nb(s, c, v)
-        if run <= window:
-            mean = (s + c) / run
-            m2 += (v - old_mean) * (v - mean)
-        else:
-            y = x[i - window]
-            s, c = _add_nb(s, c, -y)
-            mean = (s + c) / window
-            if (run - window) % window == 0:
-                m2 = _exact_m2_nb(x, i, window, mean)
-            else:
-                m2 += (v - y) * (v - mean + y - old_mean)
         if run < window:
             out_a[i] = np.nan
             out_b[i] = np.nan
             out_c[i] = np.nan
             continue
+        old_mean = mean
+        if run > window:
+            y = x[i - window]
+            s, c = _add_nb(s, c, -y)
+        mean = (s + c) / window
+        if same >= window:
+            m2 = 0.0
+            err = 0.0
+        elif (run - window) % window == 0:
+            m2 = _exact_m2_nb(x, i, window, mean)
+            err = 0.0
+        else:
+            m2 += (v - y) * (v - mean + y - old_mean)
+            scale = abs(v) + abs(y) + abs(mean) + abs(old_mean)
+            err += _EPS * (abs(v - y) * scale + abs(m2))
+            if err > 1e-11 * m2:
+                m2 = _exact_m2_nb(x, i, window, mean)
+                err = 0.0
         if same >= window:
             mu = v
             sd = 0.0
@@ -314,9 +376,20 @@ def rolling_std_1d_nb(x, window, ddof, out):
 
 @njit(cache=True)
 def rolling_std_nb(x, window, ddof, out):
-    """:func:`rolling_std_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``."""
-    for j in range(x.shape[1]):
-        rolling_std_1d_nb(x[:, j], window, ddof, out[:, j])
+    """:func:`rolling_std_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = x.shape
+    width = min(m, _BLOCK)
+    b_x = np.empty((width, n))
+    b_out = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(x, j0, nc, b_x)
+        for jj in range(nc):
+            rolling_std_1d_nb(b_x[jj], window, ddof, b_out[jj])
+        _store_cols_nb(b_out, j0, nc, out)
 
 
 @njit(cache=True)
@@ -331,9 +404,20 @@ def zscore_1d_nb(x, window, ddof, out):
 
 @njit(cache=True)
 def zscore_nb(x, window, ddof, out):
-    """:func:`zscore_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``."""
-    for j in range(x.shape[1]):
-        zscore_1d_nb(x[:, j], window, ddof, out[:, j])
+    """:func:`zscore_1d_nb` over each column of ``(n_bars, n_assets)`` ``x``.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = x.shape
+    width = min(m, _BLOCK)
+    b_x = np.empty((width, n))
+    b_out = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(x, j0, nc, b_x)
+        for jj in range(nc):
+            zscore_1d_nb(b_x[jj], window, ddof, b_out[jj])
+        _store_cols_nb(b_out, j0, nc, out)
 
 
 @njit(cache=True)
@@ -347,9 +431,24 @@ def bollinger_1d_nb(close, window, k, ddof, mid, upper, lower):
 
 @njit(cache=True)
 def bollinger_nb(close, window, k, ddof, mid, upper, lower):
-    """:func:`bollinger_1d_nb` over each column of ``(n_bars, n_assets)`` ``close``."""
-    for j in range(close.shape[1]):
-        bollinger_1d_nb(close[:, j], window, k, ddof, mid[:, j], upper[:, j], lower[:, j])
+    """:func:`bollinger_1d_nb` over each column of ``(n_bars, n_assets)`` ``close``.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = close.shape
+    width = min(m, _BLOCK)
+    b_close = np.empty((width, n))
+    b_mid = np.empty((width, n))
+    b_upper = np.empty((width, n))
+    b_lower = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(close, j0, nc, b_close)
+        for jj in range(nc):
+            bollinger_1d_nb(b_close[jj], window, k, ddof, b_mid[jj], b_upper[jj], b_lower[jj])
+        _store_cols_nb(b_mid, j0, nc, mid)
+        _store_cols_nb(b_upper, j0, nc, upper)
+        _store_cols_nb(b_lower, j0, nc, lower)
 
 
 @njit(cache=True)
@@ -395,14 +494,25 @@ def rsi_1d_nb(close, window, out):
             ag = ag + (g - ag) / window
             al = al + (ls - al) / window
         tot = ag + al
-        out[i] = 100.0 * ag / tot if tot > 0.0 else 50.0
+        out[i] = 100.0 * (ag / tot) if tot > 0.0 else 50.0
 
 
 @njit(cache=True)
 def rsi_nb(close, window, out):
-    """:func:`rsi_1d_nb` over each column of ``(n_bars, n_assets)`` ``close``."""
-    for j in range(close.shape[1]):
-        rsi_1d_nb(close[:, j], window, out[:, j])
+    """:func:`rsi_1d_nb` over each column of ``(n_bars, n_assets)`` ``close``.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = close.shape
+    width = min(m, _BLOCK)
+    b_close = np.empty((width, n))
+    b_out = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(close, j0, nc, b_close)
+        for jj in range(nc):
+            rsi_1d_nb(b_close[jj], window, b_out[jj])
+        _store_cols_nb(b_out, j0, nc, out)
 
 
 @njit(cache=True)
@@ -444,9 +554,24 @@ def atr_1d_nb(high, low, close, window, out):
 
 @njit(cache=True)
 def atr_nb(high, low, close, window, out):
-    """:func:`atr_1d_nb` over each column of ``(n_bars, n_assets)`` arrays."""
-    for j in range(close.shape[1]):
-        atr_1d_nb(high[:, j], low[:, j], close[:, j], window, out[:, j])
+    """:func:`atr_1d_nb` over each column of ``(n_bars, n_assets)`` arrays.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = high.shape
+    width = min(m, _BLOCK)
+    b_high = np.empty((width, n))
+    b_low = np.empty((width, n))
+    b_close = np.empty((width, n))
+    b_out = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(high, j0, nc, b_high)
+        _load_cols_nb(low, j0, nc, b_low)
+        _load_cols_nb(close, j0, nc, b_close)
+        for jj in range(nc):
+            atr_1d_nb(b_high[jj], b_low[jj], b_close[jj], window, b_out[jj])
+        _store_cols_nb(b_out, j0, nc, out)
 
 
 @njit(cache=True)
@@ -469,9 +594,49 @@ def macd_1d_nb(close, fast, slow, signal, macd_out, signal_out, hist_out):
 
 @njit(cache=True)
 def macd_nb(close, fast, slow, signal, macd_out, signal_out, hist_out):
-    """:func:`macd_1d_nb` over each column of ``(n_bars, n_assets)`` ``close``."""
-    for j in range(close.shape[1]):
-        macd_1d_nb(close[:, j], fast, slow, signal, macd_out[:, j], signal_out[:, j], hist_out[:, j])
+    """:func:`macd_1d_nb` over each column of ``(n_bars, n_assets)`` ``close``.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = close.shape
+    width = min(m, _BLOCK)
+    b_close = np.empty((width, n))
+    b_macd_out = np.empty((width, n))
+    b_signal_out = np.empty((width, n))
+    b_hist_out = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(close, j0, nc, b_close)
+        for jj in range(nc):
+            macd_1d_nb(
+                b_close[jj], fast, slow, signal, b_macd_out[jj], b_signal_out[jj], b_hist_out[jj]
+            )
+        _store_cols_nb(b_macd_out, j0, nc, macd_out)
+        _store_cols_nb(b_signal_out, j0, nc, signal_out)
+        _store_cols_nb(b_hist_out, j0, nc, hist_out)
+
+
+@njit(cache=True, inline="always")
+def _deque_push_nb(a, q, head, size, i, window, sign):
+    """Push bar ``i`` on the monotonic deque ``q`` (a ring of ``window`` indices starting at
+    ``head``) whose front is the index of the max (``sign=1``) or min (``sign=-1``) of
+    ``a`` over the last ``window`` bars; returns the new ``head, size``."""
+    if size > 0 and q[head] <= i - window:  # the front left the window
+        head = head + 1 if head + 1 < window else 0
+        size -= 1
+    v = sign * a[i]
+    while size > 0:
+        back = head + size - 1
+        if back >= window:
+            back -= window
+        if sign * a[q[back]] > v:
+            break
+        size -= 1
+    pos = head + size
+    if pos >= window:
+        pos -= window
+    q[pos] = i
+    return head, size + 1
 
 
 @njit(cache=True)
@@ -502,20 +667,8 @@ def donchian_1d_nb(high, low, window, upper, lower, mid):
             mid[i] = np.nan
             continue
         run += 1
-        if nmax > 0 and qmax[hmax] <= i - window:
-            hmax = (hmax + 1) % window
-            nmax -= 1
-        while nmax > 0 and high[qmax[(hmax + nmax - 1) % window]] <= h:
-            nmax -= 1
-        qmax[(hmax + nmax) % window] = i
-        nmax += 1
-        if nmin > 0 and qmin[hmin] <= i - window:
-            hmin = (hmin + 1) % window
-            nmin -= 1
-        while nmin > 0 and low[qmin[(hmin + nmin - 1) % window]] >= lo:
-            nmin -= 1
-        qmin[(hmin + nmin) % window] = i
-        nmin += 1
+        hmax, nmax = _deque_push_nb(high, qmax, hmax, nmax, i, window, 1.0)
+        hmin, nmin = _deque_push_nb(low, qmin, hmin, nmin, i, window, -1.0)
         if run < window:
             upper[i] = np.nan
             lower[i] = np.nan
@@ -530,6 +683,23 @@ def donchian_1d_nb(high, low, window, upper, lower, mid):
 
 @njit(cache=True)
 def donchian_nb(high, low, window, upper, lower, mid):
-    """:func:`donchian_1d_nb` over each column of ``(n_bars, n_assets)`` arrays."""
-    for j in range(high.shape[1]):
-        donchian_1d_nb(high[:, j], low[:, j], window, upper[:, j], lower[:, j], mid[:, j])
+    """:func:`donchian_1d_nb` over each column of ``(n_bars, n_assets)`` arrays.
+
+    Blocks of columns go through contiguous buffers (see :func:`_load_cols_nb`).
+    """
+    n, m = high.shape
+    width = min(m, _BLOCK)
+    b_high = np.empty((width, n))
+    b_low = np.empty((width, n))
+    b_upper = np.empty((width, n))
+    b_lower = np.empty((width, n))
+    b_mid = np.empty((width, n))
+    for j0 in range(0, m, width):
+        nc = min(width, m - j0)
+        _load_cols_nb(high, j0, nc, b_high)
+        _load_cols_nb(low, j0, nc, b_low)
+        for jj in range(nc):
+            donchian_1d_nb(b_high[jj], b_low[jj], window, b_upper[jj], b_lower[jj], b_mid[jj])
+        _store_cols_nb(b_upper, j0, nc, upper)
+        _store_cols_nb(b_lower, j0, nc, lower)
+        _store_cols_nb(b_mid, j0, nc, mid)
