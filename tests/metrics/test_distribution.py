@@ -72,3 +72,8 @@ def test_tail_ratio_conventions():
 def test_cutoff_is_validated(cutoff):
     with pytest.raises(InvalidParameterError, match=r"`cutoff` must be a float in \(0, 0\.5\]"):
         wm.value_at_risk([0.1, 0.2], cutoff=cutoff)
+
+
+def test_spread_below_float_resolution_counts_as_identical():
+    r = np.array([2.2250738585e-313, 0.0])  # distinct values whose variance underflows to 0
+    assert wm.skew(r) == 0.0 and wm.kurtosis(r) == 0.0

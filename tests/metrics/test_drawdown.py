@@ -36,7 +36,7 @@ def reference_drawdowns(equity, init_cash=None):
 
 
 def check_against_reference(equity, init_cash=None):
-    dd, episodes = reference_drawdowns(list(equity), init_cash)
+    dd, episodes = reference_drawdowns([float(x) for x in equity], init_cash)
     np.testing.assert_allclose(wm.drawdown_series(equity, init_cash=init_cash), dd, rtol=1e-15, atol=0)
     assert wm.max_drawdown(equity, init_cash=init_cash) == min(dd)
     assert wm.max_drawdown_duration(equity, init_cash=init_cash) == max((e - s for s, e, _ in episodes), default=0)
@@ -103,3 +103,7 @@ def test_max_drawdown_is_in_minus_one_zero_and_matches_reference(equity, init_ca
     mdd = wm.max_drawdown(equity, init_cash=init_cash)
     assert -1.0 <= mdd <= 0.0
     check_against_reference(equity, init_cash)
+
+
+def test_negative_equity_under_a_tiny_peak_clips_without_overflow_warning():
+    assert wm.max_drawdown([2.2250738585072014e-308, -4.0]) == -1.0

@@ -182,7 +182,7 @@ def test_bad_series_raise_with_the_argument_and_the_fix():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: wm.sharpe_ratio([0.1], periods_per_year=0), r"`periods_per_year` must be a float in \(0, 1e\+08\]; got 0\. Use 252"),
+        (lambda: wm.sharpe_ratio([0.1], periods_per_year=0), r"`periods_per_year` must be a float in \[0.001, 1e\+08\]; got 0\. Use 252"),
         (lambda: wm.sharpe_ratio([0.1], periods_per_year=252, risk_free=4.0), r"`risk_free` must be a float in \(-1, 1\); got 4\.0\. Give the annual rate"),
         (lambda: wm.total_return([1.0], init_cash=-5), r"`init_cash` must be a float in \(0, 1e\+15\]; got -5\."),
         (lambda: wm.omega_ratio([0.1], periods_per_year=252, required_return=-1), r"`required_return` must be a float in \(-1, 1e\+06\]; got -1\."),
@@ -201,3 +201,8 @@ def test_accepts_polars_and_pandas_series():
     expected = wm.sharpe_ratio(r, periods_per_year=252)
     assert wm.sharpe_ratio(pl.Series(r), periods_per_year=252) == expected
     assert wm.sharpe_ratio(pd.Series(r), periods_per_year=252) == expected
+
+
+def test_benchmark_variance_underflow_gives_zero_beta():
+    alpha, beta = wm.alpha_beta([0.01, 0.02], [0.0, 1e-300], periods_per_year=1)
+    assert beta == 0.0 and alpha == pytest.approx(0.015)

@@ -180,3 +180,9 @@ def test_bad_frames_raise_data_validation_errors():
         wm.n_trades({"pnl": [1.0]})
     with pytest.raises(DataValidationError, match="must be finite for closed trades; got nan"):
         wm.n_trades(pd.DataFrame({"pnl": [np.nan], "ret": [0.1], "entry_bar": [0], "exit_bar": [1], "is_open": [False]}))
+
+
+def test_kelly_with_a_zero_payoff_is_nan_not_a_division_error():
+    trades = frame([(1.0, 0.0, 0, 1, False), (-1.0, -0.01, 1, 2, False)])  # a win by pnl with ret 0
+    assert wm.payoff_ratio(trades) == 0.0
+    assert math.isnan(wm.kelly_criterion(trades))

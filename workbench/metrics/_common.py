@@ -78,13 +78,13 @@ def as_mask(name: str, values: Any, n_bars: int | None = None) -> np.ndarray:
 
 
 def check_periods_per_year(value: Any) -> float:
-    """``periods_per_year`` as a float in (0, 1e8].
+    """``periods_per_year`` as a float in [0.001, 1e8] (a bar per millennium to ~3 a second).
 
     >>> check_periods_per_year(252)
     252.0
     """
     return check_number(
-        "periods_per_year", value, 0, MAX_PERIODS_PER_YEAR, lo_open=True,
+        "periods_per_year", value, 1e-3, MAX_PERIODS_PER_YEAR,
         hint="Use 252 for trading days, 365 for crypto daily bars, 12 for monthly bars.",
     )
 

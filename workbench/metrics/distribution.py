@@ -1,11 +1,13 @@
 """Shape and tail metrics of the distribution of per-bar returns.
 
 Percentiles use numpy's default linear interpolation. Series whose values are all identical
-(zero variance) get 0.0 for skew and excess kurtosis rather than NaN.
+(zero variance, or a spread below the float resolution) get 0.0 for skew and excess kurtosis
+rather than NaN.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,17 +33,15 @@ def _central_moments(r: np.ndarray) -> tuple[float, float, float]:
 
 
 def _skew(r: np.ndarray) -> float:
-    if r.max() == r.min():
-        return 0.0
     m2, m3, _ = _central_moments(r)
-    return m3 / m2**1.5
+    den = m2 * math.sqrt(m2)
+    return 0.0 if den == 0.0 or r.max() == r.min() else m3 / den
 
 
 def _kurtosis(r: np.ndarray) -> float:
-    if r.max() == r.min():
-        return 0.0
     m2, _, m4 = _central_moments(r)
-    return m4 / (m2 * m2) - 3.0
+    den = m2 * m2
+    return 0.0 if den == 0.0 or r.max() == r.min() else m4 / den - 3.0
 
 
 def _tail_ratio(r: np.ndarray) -> float:

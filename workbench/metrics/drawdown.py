@@ -30,7 +30,8 @@ def _drawdown(equity: np.ndarray, init_cash: float | None) -> np.ndarray:
         peak = np.maximum.accumulate(np.concatenate(([init_cash], equity)))[1:]
     dd = np.full(equity.size, -1.0)
     alive = peak > 0.0
-    dd[alive] = np.maximum(equity[alive] / peak[alive] - 1.0, -1.0)
+    with np.errstate(over="ignore"):  # a tiny peak and a negative equity: -inf, clipped to -1
+        dd[alive] = np.maximum(equity[alive] / peak[alive] - 1.0, -1.0)
     return dd
 
 

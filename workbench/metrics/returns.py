@@ -110,11 +110,12 @@ def _omega(r: np.ndarray, ppy: float, required_return: float) -> float:
 def _alpha_beta(r: np.ndarray, bench: np.ndarray, ppy: float, risk_free: float) -> tuple[float, float]:
     rf = per_period_rate(risk_free, ppy)
     ex, ex_bench = r - rf, bench - rf
-    if ex_bench.max() == ex_bench.min():
+    centred = ex_bench - ex_bench.mean()
+    var = float(np.mean(centred * centred))
+    if var == 0.0 or ex_bench.max() == ex_bench.min():
         beta = 0.0
     else:
-        centred = ex_bench - ex_bench.mean()
-        beta = float(np.mean(centred * (ex - ex.mean())) / np.mean(centred * centred))
+        beta = float(np.mean(centred * (ex - ex.mean()))) / var
     return _annualize_growth(1.0 + float(np.mean(ex - beta * ex_bench)), ppy), beta
 
 

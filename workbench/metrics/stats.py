@@ -280,26 +280,8 @@ def _benchmark_figures(r: np.ndarray, benchmark: Any, ppy: float, rf: float) -> 
 
 def _trade_figures(trades: Any) -> dict[str, Any]:
     t = _tr.ClosedTrades.empty() if trades is None else _tr.closed_trades(trades)
-    n, durations = int(t.pnl.size), t.duration.astype(np.float64)
-    return {
-        "n_trades": n,
-        "n_open_trades": 0 if trades is None else len(trades) - n,
-        "win_rate": _tr._win_rate(t),
-        "best_trade": float(t.ret.max()) if n else _NAN,
-        "worst_trade": float(t.ret.min()) if n else _NAN,
-        "avg_trade": _tr._mean_or_nan(t.ret),
-        "avg_win": _tr._mean_or_nan(t.ret[t.pnl > 0.0]),
-        "avg_loss": _tr._mean_or_nan(t.ret[t.pnl < 0.0]),
-        "payoff_ratio": _tr._payoff_ratio(t),
-        "profit_factor": _tr._profit_factor(t),
-        "expectancy": _tr._mean_or_nan(t.pnl),
-        "sqn": _tr._sqn(t),
-        "kelly_criterion": _tr._kelly(t),
-        "max_consecutive_wins": _tr._max_streak(t.pnl > 0.0),
-        "max_consecutive_losses": _tr._max_streak(t.pnl < 0.0),
-        "avg_trade_duration": _tr._mean_or_nan(durations),
-        "max_trade_duration": int(t.duration.max()) if n else 0,
-    }
+    n_open = 0 if trades is None else len(trades) - int(t.pnl.size)
+    return _tr.trade_figures(t) | {"n_open_trades": n_open}
 
 
 def compute_stats(

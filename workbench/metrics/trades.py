@@ -13,6 +13,7 @@ when nothing won) are NaN; ratios follow ``0 / 0 → 0.0`` and ``x / 0 → NaN``
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -87,7 +88,7 @@ def closed_trades(trades: Any) -> ClosedTrades:
         or ``ret``, or exits before it enters.
     """
     if not isinstance(trades, pl.DataFrame):
-        if type(trades).__name__ != "DataFrame" or not hasattr(trades, "columns"):
+        if not type(trades).__module__.startswith("pandas"):
             raise DataValidationError(
                 f"`trades` must be a polars DataFrame; got {type(trades).__name__}. "
                 "Pass the backtest's trades frame."
@@ -153,14 +154,38 @@ def _kelly(t: ClosedTrades) -> float:
     n_losses = int((t.pnl < 0.0).sum())
     if n_losses == 0:
         return p
-    if p == 0.0:
-        return _NAN
-    return p - (1.0 - p) / _payoff_ratio(t)
+    b = _payoff_ratio(t)
+    return _NAN if b == 0.0 else p - (1.0 - p) / b
 
 
 def _max_streak(mask: np.ndarray) -> int:
     starts, ends = runs(mask)
     return int((ends - starts).max()) if starts.size else 0
+
+
+_CORES: dict[str, Callable[[ClosedTrades], Any]] = {
+    "n_trades": lambda t: int(t.pnl.size),
+    "win_rate": _win_rate,
+    "best_trade": lambda t: float(t.ret.max()) if t.ret.size else _NAN,
+    "worst_trade": lambda t: float(t.ret.min()) if t.ret.size else _NAN,
+    "avg_trade": lambda t: _mean_or_nan(t.ret),
+    "avg_win": lambda t: _mean_or_nan(t.ret[t.pnl > 0.0]),
+    "avg_loss": lambda t: _mean_or_nan(t.ret[t.pnl < 0.0]),
+    "payoff_ratio": _payoff_ratio,
+    "profit_factor": _profit_factor,
+    "expectancy": lambda t: _mean_or_nan(t.pnl),
+    "sqn": _sqn,
+    "kelly_criterion": _kelly,
+    "max_consecutive_wins": lambda t: _max_streak(t.pnl > 0.0),
+    "max_consecutive_losses": lambda t: _max_streak(t.pnl < 0.0),
+    "avg_trade_duration": lambda t: _mean_or_nan(t.duration.astype(np.float64)),
+    "max_trade_duration": lambda t: int(t.duration.max()) if t.duration.size else 0,
+}
+
+
+def trade_figures(t: ClosedTrades) -> dict[str, Any]:
+    """Every trade statistic of the closed trades ``t``, by the name of its public function."""
+    return {name: core(t) for name, core in _CORES.items()}
 
 
 # --------------------------------------------------------------------------- public API
@@ -176,7 +201,7 @@ def n_trades(trades: Any) -> int:
     >>> n_trades(trades)
     3
     """
-    return int(closed_trades(trades).pnl.size)
+    return _CORES["n_trades"](closed_trades(trades))
 
 
 def win_rate(trades: Any) -> float:
@@ -190,7 +215,7 @@ def win_rate(trades: Any) -> float:
     >>> round(win_rate(trades), 4)
     0.6667
     """
-    return _win_rate(closed_trades(trades))
+    return _CORES["win_rate"](closed_trades(trades))
 
 
 def best_trade(trades: Any) -> float:
@@ -204,8 +229,7 @@ def best_trade(trades: Any) -> float:
     >>> best_trade(trades)
     0.05
     """
-    t = closed_trades(trades)
-    return float(t.ret.max()) if t.ret.size else _NAN
+    return _CORES["best_trade"](closed_trades(trades))
 
 
 def worst_trade(trades: Any) -> float:
@@ -219,8 +243,7 @@ def worst_trade(trades: Any) -> float:
     >>> worst_trade(trades)
     -0.02
     """
-    t = closed_trades(trades)
-    return float(t.ret.min()) if t.ret.size else _NAN
+    return _CORES["worst_trade"](closed_trades(trades))
 
 
 def avg_trade(trades: Any) -> float:
@@ -234,7 +257,7 @@ def avg_trade(trades: Any) -> float:
     >>> round(avg_trade(trades), 12)
     0.02
     """
-    return _mean_or_nan(closed_trades(trades).ret)
+    return _CORES["avg_trade"](closed_trades(trades))
 
 
 def avg_win(trades: Any) -> float:
@@ -248,8 +271,7 @@ def avg_win(trades: Any) -> float:
     >>> round(avg_win(trades), 12)
     0.04
     """
-    t = closed_trades(trades)
-    return _mean_or_nan(t.ret[t.pnl > 0.0])
+    return _CORES["avg_win"](closed_trades(trades))
 
 
 def avg_loss(trades: Any) -> float:
@@ -263,8 +285,7 @@ def avg_loss(trades: Any) -> float:
     >>> avg_loss(trades)
     -0.02
     """
-    t = closed_trades(trades)
-    return _mean_or_nan(t.ret[t.pnl < 0.0])
+    return _CORES["avg_loss"](closed_trades(trades))
 
 
 def payoff_ratio(trades: Any) -> float:
@@ -281,7 +302,7 @@ def payoff_ratio(trades: Any) -> float:
     >>> round(payoff_ratio(trades), 12)
     2.0
     """
-    return _payoff_ratio(closed_trades(trades))
+    return _CORES["payoff_ratio"](closed_trades(trades))
 
 
 def profit_factor(trades: Any) -> float:
@@ -298,7 +319,7 @@ def profit_factor(trades: Any) -> float:
     >>> profit_factor(trades)
     4.0
     """
-    return _profit_factor(closed_trades(trades))
+    return _CORES["profit_factor"](closed_trades(trades))
 
 
 def expectancy(trades: Any) -> float:
@@ -314,7 +335,7 @@ def expectancy(trades: Any) -> float:
     >>> expectancy(trades)
     20.0
     """
-    return _mean_or_nan(closed_trades(trades).pnl)
+    return _CORES["expectancy"](closed_trades(trades))
 
 
 def sqn(trades: Any) -> float:
@@ -332,7 +353,7 @@ def sqn(trades: Any) -> float:
     >>> round(sqn(trades), 6)
     0.960769
     """
-    return _sqn(closed_trades(trades))
+    return _CORES["sqn"](closed_trades(trades))
 
 
 def kelly_criterion(trades: Any) -> float:
@@ -350,7 +371,7 @@ def kelly_criterion(trades: Any) -> float:
     >>> round(kelly_criterion(trades), 12)
     0.5
     """
-    return _kelly(closed_trades(trades))
+    return _CORES["kelly_criterion"](closed_trades(trades))
 
 
 def max_consecutive_wins(trades: Any) -> int:
@@ -366,7 +387,7 @@ def max_consecutive_wins(trades: Any) -> int:
     >>> max_consecutive_wins(trades)
     2
     """
-    return _max_streak(closed_trades(trades).pnl > 0.0)
+    return _CORES["max_consecutive_wins"](closed_trades(trades))
 
 
 def max_consecutive_losses(trades: Any) -> int:
@@ -382,7 +403,7 @@ def max_consecutive_losses(trades: Any) -> int:
     >>> max_consecutive_losses(trades)
     1
     """
-    return _max_streak(closed_trades(trades).pnl < 0.0)
+    return _CORES["max_consecutive_losses"](closed_trades(trades))
 
 
 def avg_trade_duration(trades: Any) -> float:
@@ -396,7 +417,7 @@ def avg_trade_duration(trades: Any) -> float:
     >>> avg_trade_duration(trades)
     4.0
     """
-    return _mean_or_nan(closed_trades(trades).duration.astype(np.float64))
+    return _CORES["avg_trade_duration"](closed_trades(trades))
 
 
 def max_trade_duration(trades: Any) -> int:
@@ -410,5 +431,4 @@ def max_trade_duration(trades: Any) -> int:
     >>> max_trade_duration(trades)
     5
     """
-    d = closed_trades(trades).duration
-    return int(d.max()) if d.size else 0
+    return _CORES["max_trade_duration"](closed_trades(trades))
