@@ -5,7 +5,7 @@ bars, 12 for monthly bars...). Rates (``risk_free``, ``required_return``) are an
 de-annualized by compounding: ``(1 + rate) ** (1 / periods_per_year) - 1`` per bar.
 
 Conventions shared by every ratio: ``0 / 0`` gives ``0.0``; a non-zero numerator over a zero
-denominator (an infinite ratio) gives NaN; no figure is ever ±inf.
+denominator (an infinite ratio) gives NaN; no ratio is ever ±inf.
 """
 
 from __future__ import annotations

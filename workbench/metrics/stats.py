@@ -349,19 +349,18 @@ def compute_stats(
     cash, ppy = check_init_cash(init_cash), check_periods_per_year(periods_per_year)
     rf = check_risk_free(risk_free)
     span = eq.size / ppy if years is None else check_years(years)
-    costs = {
-        "total_fees": check_number("fees_paid", fees_paid, -1e15, 1e15),
-        "total_slippage": check_number("slippage_paid", slippage_paid, -1e15, 1e15),
-    }
+    fees = check_number("fees_paid", fees_paid, -1e15, 1e15)
+    slippage = check_number("slippage_paid", slippage_paid, -1e15, 1e15)
     held = None if exposure is None else as_mask("exposure", exposure, eq.size)
     with np.errstate(over="ignore", invalid="ignore"):
         r = _ret._simple_returns(eq, cash)
         figures = _return_figures(eq, r, cash, ppy, rf, span) | _benchmark_figures(r, benchmark, ppy, rf)
-    figures |= _trade_figures(trades)
+        figures |= _trade_figures(trades)
     for name, value in figures.items():
         if isinstance(value, float) and math.isinf(value):
             figures[name] = _NAN
     return Stats(
         start_equity=cash, end_equity=float(eq[-1]), n_bars=int(eq.size), periods_per_year=ppy,
-        exposure=_NAN if held is None else float(held.mean()), risk_free=rf, **figures, **costs,
+        exposure=_NAN if held is None else float(held.mean()), risk_free=rf, total_fees=fees,
+        total_slippage=slippage, **figures,
     )
