@@ -263,3 +263,12 @@ def test_all_nan_input_gives_all_nan():
         *ind.macd(x, fast=2, slow=3, signal=2),
     ):
         assert np.isnan(out).all()
+
+
+def test_rolling_std_keeps_precision_when_the_variance_collapses_after_a_jump(ref):
+    # regression: the sliding update lost ~1e-7 (relative) when a large move was followed by a
+    # tiny one (the variance drops by 1e7 and the update cancels); it is now recomputed
+    x = np.array([178.98077056, 182.45017071, 182.44957894, 182.44957895, 1e4, 1e4 + 1e-6])
+    for ddof in (0, 1):
+        close_(ind.rolling_std(x, 2, ddof=ddof), ref.rolling_std(x, 2, ddof), rtol=1e-9, atol=0)
+    close_(ind.zscore(x, 2), ref.zscore(x, 2), rtol=1e-9, atol=0)

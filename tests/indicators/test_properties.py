@@ -119,3 +119,33 @@ def test_nan_only_affects_windows_that_contain_it(x, w, mask):
         assert np.isnan(out[i]) != full
         if full:
             np.testing.assert_allclose(out[i], window.mean(), rtol=1e-12)
+
+
+@SETTINGS
+@given(x=prices, w=st.integers(1, 6), mask=arrays(np.bool_, 80), ddof=st.integers(0, 1))
+def test_every_indicator_equals_its_reference_on_arbitrary_input(ref, x, w, mask, ddof):
+    # repeated values, flat stretches, jumps of 6 orders of magnitude and gaps
+    y = with_nans(mask, x)
+    n = len(y)
+    w = min(w, n)
+    scale = dict(rtol=1e-9, atol=1e-9 * np.abs(x).max())
+
+    def check(got, expected, **tol):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+        np.testing.assert_allclose(got, expected, equal_nan=True, **(tol or scale))
+
+    check(ind.sma(y, w), ref.sma(y, w))
+    check(ind.ema(y, w), ref.ema(y, w))
+    check(ind.wma(y, w), ref.wma(y, w))
+    if w > ddof:
+        check(ind.rolling_std(y, w, ddof=ddof), ref.rolling_std(y, w, ddof))
+        for got, exp in zip(
+            ind.bollinger(y, w, ddof=ddof), ref.bollinger(y, w, 2.0, ddof), strict=True
+        ):
+            check(got, exp)
+    if n > w:
+        check(ind.rsi(y, w), ref.rsi(y, w), rtol=1e-9, atol=1e-9)
+    high, low = y * 1.01, y * 0.99
+    check(ind.atr(high, low, y, w), ref.atr(high, low, y, w))
+    for got, exp in zip(ind.donchian(high, low, w), ref.donchian(high, low, w), strict=True):
+        check(got, exp, rtol=0, atol=0)

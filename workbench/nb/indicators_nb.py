@@ -60,14 +60,12 @@ _MODE_STD = 0
 _MODE_ZSCORE = 1
 _MODE_BOLLINGER = 2
 _EPS = 4.0 * np.finfo(np.float64).eps  # per-operation rounding bound, with margin
-
-
 _BLOCK = 8  # columns copied per pass: 8 float64 = one 64-byte cache line of a row
 
 
 @njit(cache=True)
 def _load_cols_nb(x, j0, nc, buf):
-    """Copy columns ``j0 .. j0+k-1`` of ``(n_bars, n_assets)`` ``x`` into rows of ``buf``,
+    """Copy columns ``j0 .. j0+nc-1`` of ``(n_bars, n_assets)`` ``x`` into rows of ``buf``,
     reading ``x`` row by row, so 2-D kernels run the contiguous 1-D kernels on each column."""
     for i in range(x.shape[0]):
         for jj in range(nc):
