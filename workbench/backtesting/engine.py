@@ -13,7 +13,7 @@ from workbench.data.arrays import to_arrays
 from workbench.data.validate import validate
 from workbench.errors import DataValidationError, InvalidParameterError, StrategyError
 from workbench.nb import simulate as sim
-from workbench.nb.enums import order_dt, trade_dt
+from workbench.nb.enums import I_ENTRY, order_dt, trade_dt
 from workbench.strategies.base import Bars, Context, Signals, Strategy
 
 __all__ = ["backtest", "prepare_bars", "run_signals"]
@@ -87,7 +87,7 @@ def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
     missing = [c for c in ("ts", "open", "high", "low", "close", "volume") if c not in bars.columns]
     if missing or bars.height < 2:
         validate(bars)  # raises with the details
-    arr = to_arrays(bars)
+    arr = to_arrays(bars, check=False)
     o, h, l, c, v = arr.open, arr.high, arr.low, arr.close, arr.volume
     with np.errstate(invalid="ignore"):
         ok = (
@@ -173,7 +173,6 @@ def _run_callback(cfg: BacktestConfig, view: Bars, strategy: Strategy, style: st
         fn = type(strategy).on_bar_nb
         return sim.simulate_callback_nb(rec, view.open, view.high, view.low, view.close, view.volume,
                                         fn, extra, orders, trades)
-    n_groups = 1 if cfg.cash_sharing else view.n_assets
     holder: dict[str, Context] = {}
 
     def callback(t: int, state: np.ndarray, cash: np.ndarray, intent: np.ndarray) -> None:
@@ -181,8 +180,7 @@ def _run_callback(cfg: BacktestConfig, view: Bars, strategy: Strategy, style: st
         if ctx is None:
             ctx = holder["ctx"] = Context(view, state, cash, intent, cfg.cash_sharing)
         strategy.on_bar(ctx._at(t, view))
-        if not cfg.allow_short and (intent["entry"] < 0).any():
+        if not cfg.allow_short and (intent[:, I_ENTRY] < 0).any():
             raise StrategyError(f"{strategy.name} calls sell() to open a short but `allow_short` is False.")
 
-    return sim.simulate_callback_py(rec, view.open, view.high, view.low, view.close, callback, orders, trades,
-                                    n_groups=n_groups)
+    return sim.simulate_callback_py(rec, view.open, view.high, view.low, view.close, callback, orders, trades)

@@ -36,11 +36,14 @@ def _c(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset") -> BarArrays:
+def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset", check: bool = True) -> BarArrays:
     """Validate canonical bars and turn them into :class:`BarArrays`.
 
     Several symbols must share one calendar; :func:`workbench.data.align` makes one. Symbols
     are ordered by name (the columns of every array).
+
+    ``check=False`` skips the full frame validation, for callers that check the arrays
+    themselves (the backtest engine does, and explains a failure with :func:`validate`).
 
     Raises
     ------
@@ -55,10 +58,11 @@ def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset") -> BarArrays
     >>> arr.close.shape, arr.symbols, arr.close.flags["C_CONTIGUOUS"]
     ((4, 3), ('S0', 'S1', 'S2'), True)
     """
-    validate(bars)
+    if check:
+        validate(bars)
     tz = bars.schema[TS].time_zone or "UTC"  # type: ignore[union-attr]
     if SYMBOL not in bars.columns:
-        ts = bars[TS].dt.replace_time_zone(None).to_numpy() if tz == "UTC" else bars[TS].dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_numpy()
+        ts = bars[TS].dt.epoch("us").to_numpy().view("datetime64[us]")
         cols = [_c(bars[c].to_numpy().reshape(-1, 1)) for c in ("open", "high", "low", "close", "volume")]
         return BarArrays(ts, (default_symbol,), *cols, time_zone=tz)
     symbols = tuple(sorted(bars[SYMBOL].unique().to_list()))

@@ -21,9 +21,11 @@ __all__ = [
     "FillTiming",
     "order_dt",
     "trade_dt",
-    "intent_dt",
     "sim_cfg_dt",
-    "state_dt",
+    "INTENT_FIELDS",
+    "N_INTENT",
+    "STATE_FIELDS",
+    "N_STATE",
 ]
 
 
@@ -127,23 +129,27 @@ trade_dt = np.dtype(
 )
 
 
-# Per-bar order intents written by strategies (one record per asset, reset every bar).
-intent_dt = np.dtype(
-    [
-        ("entry", np.int64),    # +1 open/extend long, -1 open/extend short, 0 nothing
-        ("exit", np.int64),     # +1 close long, -1 close short, 2 close whatever is open, 0 nothing
-        ("size", np.float64),   # NaN: the configured default size
-        ("limit", np.float64),  # NaN: no limit (market or stop order)
-        ("stop", np.float64),   # NaN: no stop trigger
-        ("sl", np.float64),     # stop-loss for the new position (NaN: config default)
-        ("tp", np.float64),     # take-profit
-        ("tsl", np.float64),    # trailing stop
-        ("weight", np.float64),  # suggested position weight (NaN: none)
-        ("target", np.float64),  # target weight of equity to rebalance to (NaN: none)
-        ("cancel", np.int64),   # 1: cancel the pending entry order
-    ],
-    align=True,
-)
+# Per-bar order intents written by strategies: a float64 array of shape (n_assets, N_INTENT),
+# one row per asset, columns named by the I_* constants (NaN = "not given"), reset every bar.
+#   I_ENTRY   +1 open/extend long, -1 open/extend short, 0 nothing
+#   I_EXIT    +1 close long, -1 close short, 2 close whatever is open, 0 nothing
+#   I_SIZE    order size (NaN: the configured default)      I_LIMIT, I_STOP  entry order prices
+#   I_SL, I_TP, I_TSL  stops of the new position             I_WEIGHT  suggested position weight
+#   I_TARGET  target weight of equity to rebalance to         I_CANCEL  1: cancel the pending entry
+INTENT_FIELDS = ('entry', 'exit', 'size', 'limit', 'stop', 'sl', 'tp', 'tsl', 'weight', 'target', 'cancel')
+I_ENTRY = 0
+I_EXIT = 1
+I_SIZE = 2
+I_LIMIT = 3
+I_STOP = 4
+I_SL = 5
+I_TP = 6
+I_TSL = 7
+I_WEIGHT = 8
+I_TARGET = 9
+I_CANCEL = 10
+N_INTENT = len(INTENT_FIELDS)
+
 
 # The simulation's settings, passed to the kernels as one record.
 sim_cfg_dt = np.dtype(
@@ -174,31 +180,34 @@ sim_cfg_dt = np.dtype(
     align=True,
 )
 
-state_dt = np.dtype(
-    [
-        ("units", np.float64),
-        ("entry_price", np.float64),
-        ("entry_bar", np.int64),
-        ("entry_fees", np.float64),
-        ("trade", np.int64),        # index of the open trade record, -1 when flat
-        ("sl", np.float64),
-        ("tp", np.float64),
-        ("tsl", np.float64),
-        ("peak", np.float64),       # best price since entry (trailing stops)
-        ("last_price", np.float64),
-        ("p_kind", np.int64),       # pending order: 0 none, 1 entry, 2 exit, 3 rebalance
-        ("p_dir", np.int64),
-        ("p_size", np.float64),
-        ("p_limit", np.float64),
-        ("p_stop", np.float64),
-        ("p_triggered", np.bool_),
-        ("p_sl", np.float64),
-        ("p_tp", np.float64),
-        ("p_tsl", np.float64),
-        ("p_weight", np.float64),
-        ("p_target", np.float64),
-        ("p_signal_bar", np.int64),
-        ("p_expiry", np.int64),
-    ],
-    align=True,
-)
+# Per-asset simulation state: a float64 array of shape (n_assets, N_STATE), columns named by the
+# S_* constants (integer fields hold whole numbers). A Numba strategy reads its position as
+# state[j, S_UNITS]. Plain arrays rather than records keep the per-bar loop free of reference
+# counting.
+STATE_FIELDS = ('units', 'entry_price', 'entry_bar', 'entry_fees', 'trade', 'sl', 'tp', 'tsl', 'peak', 'last_price', 'p_kind', 'p_dir', 'p_size', 'p_limit', 'p_stop', 'p_triggered', 'p_sl', 'p_tp', 'p_tsl', 'p_weight', 'p_target', 'p_signal_bar', 'p_expiry')
+S_UNITS = 0
+S_ENTRY_PRICE = 1
+S_ENTRY_BAR = 2
+S_ENTRY_FEES = 3
+S_TRADE = 4
+S_SL = 5
+S_TP = 6
+S_TSL = 7
+S_PEAK = 8
+S_LAST_PRICE = 9
+S_P_KIND = 10
+S_P_DIR = 11
+S_P_SIZE = 12
+S_P_LIMIT = 13
+S_P_STOP = 14
+S_P_TRIGGERED = 15
+S_P_SL = 16
+S_P_TP = 17
+S_P_TSL = 18
+S_P_WEIGHT = 19
+S_P_TARGET = 20
+S_P_SIGNAL_BAR = 21
+S_P_EXPIRY = 22
+N_STATE = len(STATE_FIELDS)
+
+__all__ += [f"I_{f.upper()}" for f in INTENT_FIELDS] + [f"S_{f.upper()}" for f in STATE_FIELDS]  # noqa: F822

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from workbench.nb.enums import *  # noqa: F403  (field and enum constants)
 from workbench.nb.enums import order_dt, trade_dt
 
 # enum values as compile-time constants
@@ -44,71 +45,44 @@ def grow_nb(records, count, need):
     return out
 
 
-def init_state(n_assets: int) -> np.ndarray:
-    """Per-asset state records, flat with nothing pending (plain numpy, used by the drivers)."""
-    from workbench.nb.enums import state_dt
-
-    st = np.zeros(n_assets, dtype=state_dt)
-    for name in ("entry_price", "sl", "tp", "tsl", "peak", "last_price", "p_size", "p_limit",
-                 "p_stop", "p_sl", "p_tp", "p_tsl", "p_weight", "p_target"):
-        st[name] = np.nan
-    st["trade"] = -1
-    st["entry_bar"] = -1
-    return st
-
-
-def reset_intents(intent: np.ndarray) -> None:
-    """Clear a per-bar intent buffer (plain numpy)."""
-    intent["entry"] = 0
-    intent["exit"] = 0
-    intent["cancel"] = 0
-    for name in ("size", "limit", "stop", "sl", "tp", "tsl", "weight", "target"):
-        intent[name] = np.nan
-
-
 @njit(cache=True)
 def reset_intents_nb(intent):
+    """Clear the per-bar intent buffer: nothing to do, every price and size "not given"."""
     for j in range(intent.shape[0]):
-        intent[j]["entry"] = 0
-        intent[j]["exit"] = 0
-        intent[j]["cancel"] = 0
-        intent[j]["size"] = np.nan
-        intent[j]["limit"] = np.nan
-        intent[j]["stop"] = np.nan
-        intent[j]["sl"] = np.nan
-        intent[j]["tp"] = np.nan
-        intent[j]["tsl"] = np.nan
-        intent[j]["weight"] = np.nan
-        intent[j]["target"] = np.nan
+        for k in range(intent.shape[1]):
+            intent[j, k] = np.nan
+        intent[j, I_ENTRY] = 0.0
+        intent[j, I_EXIT] = 0.0
+        intent[j, I_CANCEL] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def group_of_nb(cfg, j):
     return 0 if cfg["cash_sharing"] else j
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def equity_nb(cfg, state, cash, g):
     """Account equity of group ``g``: cash plus every position at its last price."""
     if not cfg["cash_sharing"]:
-        u = state[g]["units"]
-        return cash[g] + (u * state[g]["last_price"] if u != 0.0 else 0.0)
+        u = state[g, S_UNITS]
+        return cash[g] + (u * state[g, S_LAST_PRICE] if u != 0.0 else 0.0)
     total = cash[0]
     for j in range(state.shape[0]):
-        u = state[j]["units"]
+        u = state[j, S_UNITS]
         if u != 0.0:
-            total += u * state[j]["last_price"]
+            total += u * state[j, S_LAST_PRICE]
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gross_nb(cfg, state, g, skip):
     """Gross exposure of group ``g`` (sum of |position value|), leaving out asset ``skip``."""
     total = 0.0
     lo, hi = (0, state.shape[0]) if cfg["cash_sharing"] else (g, g + 1)
     for j in range(lo, hi):
-        if j != skip and state[j]["units"] != 0.0:
-            total += abs(state[j]["units"] * state[j]["last_price"])
+        if j != skip and state[j, S_UNITS] != 0.0:
+            total += abs(state[j, S_UNITS] * state[j, S_LAST_PRICE])
     return total
 
 
@@ -137,7 +111,7 @@ def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees
     o["id"] = k
     o["col"] = j
     o["bar"] = t
-    o["signal_bar"] = signal_bar
+    o["signal_bar"] = int(signal_bar)
     o["side"] = side
     o["kind"] = kind
     o["size"] = size
@@ -152,12 +126,11 @@ def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees
 @njit(cache=True)
 def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_fees, reason):
     """Book the closing of ``units_closed`` (> 0) of asset ``j``'s open trade at ``price``."""
-    s = state[j]
-    k = s["trade"]
-    total = abs(s["units"])
+    k = int(state[j, S_TRADE])
+    total = abs(state[j, S_UNITS])
     frac = units_closed / total if total > 0 else 1.0
-    direction = 1.0 if s["units"] > 0 else -1.0
-    entry_fees = s["entry_fees"] * frac
+    direction = 1.0 if state[j, S_UNITS] > 0 else -1.0
+    entry_fees = state[j, S_ENTRY_FEES] * frac
     if frac < 1.0 - 1e-12:  # partial: a closed copy for the part, the open record keeps the rest
         n = counts[1]
         trades[n] = trades[k]
@@ -165,19 +138,19 @@ def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_f
         k_closed = n
         counts[1] = n + 1
         trades[k]["size"] = total - units_closed
-        trades[k]["entry_fees"] = s["entry_fees"] - entry_fees
-        s["entry_fees"] = s["entry_fees"] - entry_fees
+        trades[k]["entry_fees"] = state[j, S_ENTRY_FEES] - entry_fees
+        state[j, S_ENTRY_FEES] = state[j, S_ENTRY_FEES] - entry_fees
     else:
         k_closed = k
-        s["trade"] = -1
+        state[j, S_TRADE] = -1
     tr = trades[k_closed]
     tr["size"] = units_closed
     tr["entry_fees"] = entry_fees
     tr["exit_bar"] = t
     tr["exit_price"] = price
     tr["exit_fees"] = exit_fees
-    tr["pnl"] = direction * units_closed * (price - s["entry_price"]) - entry_fees - exit_fees
-    cost = units_closed * s["entry_price"]
+    tr["pnl"] = direction * units_closed * (price - state[j, S_ENTRY_PRICE]) - entry_fees - exit_fees
+    cost = units_closed * state[j, S_ENTRY_PRICE]
     tr["ret"] = tr["pnl"] / cost if cost > 0 else 0.0
     tr["exit_reason"] = reason
     tr["is_open"] = False
@@ -186,14 +159,13 @@ def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_f
 @njit(cache=True)
 def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, weight):
     """Book ``units_added`` (> 0) in the direction of asset ``j``'s (new) position."""
-    s = state[j]
-    if s["trade"] < 0:
+    if state[j, S_TRADE] < 0:
         k = counts[1]
         counts[1] = k + 1
         tr = trades[k]
         tr["id"] = k
         tr["col"] = j
-        tr["direction"] = 0 if s["units"] > 0 else 1
+        tr["direction"] = 0 if state[j, S_UNITS] > 0 else 1
         tr["size"] = units_added
         tr["entry_bar"] = t
         tr["entry_price"] = price
@@ -206,40 +178,39 @@ def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, we
         tr["exit_reason"] = X_END
         tr["is_open"] = True
         tr["weight"] = weight
-        s["trade"] = k
-        s["entry_price"] = price
-        s["entry_bar"] = t
-        s["entry_fees"] = fees
-        s["peak"] = price
+        state[j, S_TRADE] = k
+        state[j, S_ENTRY_PRICE] = price
+        state[j, S_ENTRY_BAR] = t
+        state[j, S_ENTRY_FEES] = fees
+        state[j, S_PEAK] = price
     else:
-        k = s["trade"]
+        k = int(state[j, S_TRADE])
         old = trades[k]["size"]
         new = old + units_added
-        s["entry_price"] = (s["entry_price"] * old + price * units_added) / new
-        s["entry_fees"] += fees
+        state[j, S_ENTRY_PRICE] = (state[j, S_ENTRY_PRICE] * old + price * units_added) / new
+        state[j, S_ENTRY_FEES] += fees
         trades[k]["size"] = new
-        trades[k]["entry_price"] = s["entry_price"]
-        trades[k]["entry_fees"] = s["entry_fees"]
+        trades[k]["entry_price"] = state[j, S_ENTRY_PRICE]
+        trades[k]["entry_fees"] = state[j, S_ENTRY_FEES]
 
 
 @njit(cache=True)
 def set_stops_nb(cfg, state, j, sl, tp, tsl):
     """Turn the stop settings of a freshly opened position into price levels / distances."""
-    s = state[j]
-    long = s["units"] > 0
-    p = s["entry_price"]
+    long = state[j, S_UNITS] > 0
+    p = state[j, S_ENTRY_PRICE]
     sl = cfg["sl"] if np.isnan(sl) else sl
     tp = cfg["tp"] if np.isnan(tp) else tp
     tsl = cfg["tsl"] if np.isnan(tsl) else tsl
     if cfg["stop_mode"] == 0:  # fractions of the entry price
-        s["sl"] = np.nan if np.isnan(sl) else (p * (1.0 - sl) if long else p * (1.0 + sl))
-        s["tp"] = np.nan if np.isnan(tp) else (p * (1.0 + tp) if long else p * (1.0 - tp))
-        s["tsl"] = tsl  # a fraction of the peak
+        state[j, S_SL] = np.nan if np.isnan(sl) else (p * (1.0 - sl) if long else p * (1.0 + sl))
+        state[j, S_TP] = np.nan if np.isnan(tp) else (p * (1.0 + tp) if long else p * (1.0 - tp))
+        state[j, S_TSL] = tsl  # a fraction of the peak
     else:  # absolute levels; trailing distance in price units
-        s["sl"] = sl
-        s["tp"] = tp
-        s["tsl"] = tsl
-    s["peak"] = p
+        state[j, S_SL] = sl
+        state[j, S_TP] = tp
+        state[j, S_TSL] = tsl
+    state[j, S_PEAK] = p
 
 
 @njit(cache=True)
@@ -251,13 +222,12 @@ def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta
     order and the trade records. ``shrink`` lets an entry sized from equity shrink to what the
     account can afford (after costs) instead of being rejected. Returns the units traded.
     """
-    s = state[j]
     side = BUY if delta > 0 else SELL
     if np.isnan(raw_price):
         add_order_nb(orders, counts, j, t, signal_bar, side, kind, abs(delta), np.nan, 0.0, 0.0, ST_REJECTED, R_NO_PRICE)
         return 0.0
     price = slipped_price_nb(cfg, raw_price, side, kind)
-    units = s["units"]
+    units = state[j, S_UNITS]
     new_units = units + delta
     if not cfg["allow_short"] and new_units < -EPS:
         if units > 0:  # a sell larger than the long: sell the long only
@@ -276,7 +246,7 @@ def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta
         # what the account may hold in this asset after the order
         room = cfg["leverage"] * eq - other
         if cfg["leverage"] <= 1.0 and side == BUY and units >= 0.0:
-            room = min(room, cash[g] + abs(units) * s["last_price"])  # cash may not go negative
+            room = min(room, cash[g] + abs(units) * state[j, S_LAST_PRICE])  # cash may not go negative
         avail = room - cfg["fixed_fees"] - abs(units) * price
         max_add = avail / (price * (1.0 + fee_rate)) if avail > 0 else 0.0
         if size > max_add + 1e-9 * max(size, 1.0):
@@ -304,15 +274,15 @@ def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta
     fee_close = fees * closing / size
     if closing > 0.0:
         close_trade_part_nb(trades, counts, state, j, t, closing, price, fee_close, reason)
-    s["units"] = new_units if abs(new_units) > EPS else 0.0
-    if s["units"] == 0.0:
-        s["trade"] = -1
-        s["sl"] = np.nan
-        s["tp"] = np.nan
-        s["tsl"] = np.nan
+    state[j, S_UNITS] = new_units if abs(new_units) > EPS else 0.0
+    if state[j, S_UNITS] == 0.0:
+        state[j, S_TRADE] = -1
+        state[j, S_SL] = np.nan
+        state[j, S_TP] = np.nan
+        state[j, S_TSL] = np.nan
     if opening > 0.0:
         open_trade_part_nb(trades, counts, state, j, t, opening, price, fees - fee_close, weight)
-    s["last_price"] = raw_price if np.isnan(s["last_price"]) else s["last_price"]
+    state[j, S_LAST_PRICE] = raw_price if np.isnan(state[j, S_LAST_PRICE]) else state[j, S_LAST_PRICE]
     return size
 
 
@@ -339,29 +309,29 @@ def entry_units_nb(cfg, state, cash, j, size, weight, price, sl):
 
 
 @njit(cache=True)
-def clear_pending_nb(s):
-    s["p_kind"] = P_NONE
-    s["p_triggered"] = False
+def clear_pending_nb(state, j):
+    state[j, S_P_KIND] = P_NONE
+    state[j, S_P_TRIGGERED] = 0.0
 
 
 @njit(cache=True)
-def pending_fill_price_nb(s, o, h, l):
+def pending_fill_price_nb(state, j, o, h, l):
     """Price at which asset state ``s``'s pending entry fills within the bar (NaN: not this bar),
     and whether it filled at the open."""
-    d = s["p_dir"]
-    lim, stp = s["p_limit"], s["p_stop"]
+    d = state[j, S_P_DIR]
+    lim, stp = state[j, S_P_LIMIT], state[j, S_P_STOP]
     has_l, has_s = not np.isnan(lim), not np.isnan(stp)
     if not has_l and not has_s:
         return o, True
-    if has_s and not s["p_triggered"]:
+    if has_s and not state[j, S_P_TRIGGERED]:
         if (d > 0 and o >= stp) or (d < 0 and o <= stp):
-            s["p_triggered"] = True
+            state[j, S_P_TRIGGERED] = 1.0
             if not has_l:
                 return o, True
             if (d > 0 and o <= lim) or (d < 0 and o >= lim):
                 return o, True
         elif (d > 0 and h >= stp) or (d < 0 and l <= stp):
-            s["p_triggered"] = True
+            state[j, S_P_TRIGGERED] = 1.0
             if not has_l:
                 return stp, False
             if (d > 0 and lim >= stp) or (d < 0 and lim <= stp):
@@ -385,19 +355,18 @@ def pending_fill_price_nb(s, o, h, l):
 @njit(cache=True)
 def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, l):
     """Per-position stop-loss, trailing stop and take-profit on bar ``t`` (see module docstring)."""
-    s = state[j]
-    u = s["units"]
+    u = state[j, S_UNITS]
     if u == 0.0:
         return
     long = u > 0
-    stop = s["sl"]
+    stop = state[j, S_SL]
     reason, kind = X_SL, K_SL
-    if not np.isnan(s["tsl"]):
-        dist = s["peak"] * s["tsl"] if cfg["stop_mode"] == 0 else s["tsl"]
-        trail = s["peak"] - dist if long else s["peak"] + dist
+    if not np.isnan(state[j, S_TSL]):
+        dist = state[j, S_PEAK] * state[j, S_TSL] if cfg["stop_mode"] == 0 else state[j, S_TSL]
+        trail = state[j, S_PEAK] - dist if long else state[j, S_PEAK] + dist
         if np.isnan(stop) or (long and trail > stop) or (not long and trail < stop):
             stop, reason, kind = trail, X_TSL, K_TSL
-    tp = s["tp"]
+    tp = state[j, S_TP]
     price, why, knd = np.nan, X_SL, K_SL
     if long:
         if not np.isnan(stop) and o <= stop:
@@ -420,37 +389,35 @@ def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, l):
     if not np.isnan(price):
         execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -u, price, knd, why, np.nan, False)
         return
-    s["peak"] = max(s["peak"], h) if long else min(s["peak"], l)
+    state[j, S_PEAK] = max(state[j, S_PEAK], h) if long else min(state[j, S_PEAK], l)
 
 
 @njit(cache=True)
 def fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, kind):
     """Fill asset ``j``'s pending entry at ``price``: close an opposite position first (reverse),
     then open or extend in the pending direction."""
-    s = state[j]
-    d = s["p_dir"]
-    u = s["units"]
-    sb = s["p_signal_bar"]
+    d = state[j, S_P_DIR]
+    u = state[j, S_UNITS]
+    sb = state[j, S_P_SIGNAL_BAR]
     if u != 0.0 and np.sign(u) != d:
         execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, -u, price, kind, X_REVERSE, np.nan, False)
     elif u != 0.0 and not cfg["accumulate"]:
         return
     fill = slipped_price_nb(cfg, price, BUY if d > 0 else SELL, kind)
-    units = entry_units_nb(cfg, state, cash, j, s["p_size"], s["p_weight"], fill, s["p_sl"])
-    was_flat = s["units"] == 0.0
+    units = entry_units_nb(cfg, state, cash, j, state[j, S_P_SIZE], state[j, S_P_WEIGHT], fill, state[j, S_P_SL])
+    was_flat = state[j, S_UNITS] == 0.0
     mode = cfg["size_mode"]
     done = execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, d * units, price, kind, X_SIGNAL,
-                      s["p_weight"], mode == M_PCT or mode == M_RISK or mode == M_TARGET)
+                      state[j, S_P_WEIGHT], mode == M_PCT or mode == M_RISK or mode == M_TARGET)
     if done > 0 and was_flat:
-        set_stops_nb(cfg, state, j, s["p_sl"], s["p_tp"], s["p_tsl"])
+        set_stops_nb(cfg, state, j, state[j, S_P_SL], state[j, S_P_TP], state[j, S_P_TSL])
 
 
 @njit(cache=True)
 def target_delta_nb(cfg, state, cash, j, price):
-    s = state[j]
     eq = equity_nb(cfg, state, cash, group_of_nb(cfg, j))
-    target = round_units_nb(cfg, abs(s["p_target"]) * eq / price) * np.sign(s["p_target"])
-    return target - s["units"]
+    target = round_units_nb(cfg, abs(state[j, S_P_TARGET]) * eq / price) * np.sign(state[j, S_P_TARGET])
+    return target - state[j, S_UNITS]
 
 
 @njit(cache=True)
@@ -462,52 +429,50 @@ def open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
         o = open_[t, j]
         if np.isnan(o):
             continue
-        s = state[j]
-        s["last_price"] = o
-        if s["p_kind"] == P_EXIT:
-            u = s["units"]
-            if u != 0.0 and (s["p_dir"] == 2 or np.sign(u) == s["p_dir"]):
-                execute_nb(cfg, state, cash, orders, trades, counts, j, t, s["p_signal_bar"], -u, o, K_MARKET,
+        state[j, S_LAST_PRICE] = o
+        if state[j, S_P_KIND] == P_EXIT:
+            u = state[j, S_UNITS]
+            if u != 0.0 and (state[j, S_P_DIR] == 2 or np.sign(u) == state[j, S_P_DIR]):
+                execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], -u, o, K_MARKET,
                            X_SIGNAL, np.nan, False)
-            clear_pending_nb(s)
-        elif s["p_kind"] == P_TARGET:
+            clear_pending_nb(state, j)
+        elif state[j, S_P_KIND] == P_TARGET:
             delta = target_delta_nb(cfg, state, cash, j, o)
             if delta < 0.0:
-                execute_nb(cfg, state, cash, orders, trades, counts, j, t, s["p_signal_bar"], delta, o, K_MARKET,
+                execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
                            X_SIGNAL, np.nan, False)
-                clear_pending_nb(s)
-        if s["units"] != 0.0 and s["entry_bar"] < t:
+                clear_pending_nb(state, j)
+        if state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] < t:
             check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, high[t, j], low[t, j])
     # pass 2: entries and increases
     for j in range(n):
         o = open_[t, j]
         if np.isnan(o):
             continue
-        s = state[j]
-        if s["p_kind"] == P_TARGET:
+        if state[j, S_P_KIND] == P_TARGET:
             delta = target_delta_nb(cfg, state, cash, j, o)
             if delta > 0.0:
-                execute_nb(cfg, state, cash, orders, trades, counts, j, t, s["p_signal_bar"], delta, o, K_MARKET,
+                execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
                            X_SIGNAL, np.nan, True)
-            clear_pending_nb(s)
-        elif s["p_kind"] == P_ENTRY:
-            if s["p_expiry"] >= 0 and t > s["p_expiry"]:
-                add_order_nb(orders, counts, j, t, s["p_signal_bar"], BUY if s["p_dir"] > 0 else SELL,
-                             entry_kind_nb(s), s["p_size"], np.nan, 0.0, 0.0, ST_EXPIRED, R_NONE)
-                clear_pending_nb(s)
+            clear_pending_nb(state, j)
+        elif state[j, S_P_KIND] == P_ENTRY:
+            if state[j, S_P_EXPIRY] >= 0 and t > state[j, S_P_EXPIRY]:
+                add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], BUY if state[j, S_P_DIR] > 0 else SELL,
+                             entry_kind_nb(state, j), state[j, S_P_SIZE], np.nan, 0.0, 0.0, ST_EXPIRED, R_NONE)
+                clear_pending_nb(state, j)
                 continue
-            price, at_open = pending_fill_price_nb(s, o, high[t, j], low[t, j])
+            price, at_open = pending_fill_price_nb(state, j, o, high[t, j], low[t, j])
             if np.isnan(price):
                 continue
-            fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, entry_kind_nb(s))
-            clear_pending_nb(s)
-            if at_open and s["units"] != 0.0 and s["entry_bar"] == t:
+            fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, entry_kind_nb(state, j))
+            clear_pending_nb(state, j)
+            if at_open and state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] == t:
                 check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, high[t, j], low[t, j])
 
 
 @njit(cache=True)
-def entry_kind_nb(s):
-    has_l, has_s = not np.isnan(s["p_limit"]), not np.isnan(s["p_stop"])
+def entry_kind_nb(state, j):
+    has_l, has_s = not np.isnan(state[j, S_P_LIMIT]), not np.isnan(state[j, S_P_STOP])
     if has_l and has_s:
         return K_STOP_LIMIT
     if has_l:
@@ -521,133 +486,199 @@ def entry_kind_nb(s):
 def read_intent_nb(cfg, state, orders, counts, intent, j, t):
     """Turn asset ``j``'s intent at the close of bar ``t`` into its pending order.
     Returns True when a market order should fill at this close (SAME_CLOSE timing)."""
-    s = state[j]
-    it = intent[j]
-    u = s["units"]
-    if it["cancel"] != 0 and s["p_kind"] == P_ENTRY:
-        add_order_nb(orders, counts, j, t, s["p_signal_bar"], BUY if s["p_dir"] > 0 else SELL, entry_kind_nb(s),
-                     s["p_size"], np.nan, 0.0, 0.0, ST_CANCELLED, R_NONE)
-        clear_pending_nb(s)
-    if not np.isnan(it["target"]):
-        s["p_kind"] = P_TARGET
-        s["p_target"] = it["target"]
-        s["p_signal_bar"] = t
+    u = state[j, S_UNITS]
+    if intent[j, I_CANCEL] != 0 and state[j, S_P_KIND] == P_ENTRY:
+        add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], BUY if state[j, S_P_DIR] > 0 else SELL, entry_kind_nb(state, j),
+                     state[j, S_P_SIZE], np.nan, 0.0, 0.0, ST_CANCELLED, R_NONE)
+        clear_pending_nb(state, j)
+    if not np.isnan(intent[j, I_TARGET]):
+        state[j, S_P_KIND] = P_TARGET
+        state[j, S_P_TARGET] = intent[j, I_TARGET]
+        state[j, S_P_SIGNAL_BAR] = t
         return cfg["fill_timing"] == SAME_CLOSE
-    ex, en = it["exit"], it["entry"]
+    ex, en = intent[j, I_EXIT], intent[j, I_ENTRY]
     if en != 0 and (ex == en or ex == 2):  # conflicting entry and exit: ignore both
         return False
     if en < 0 and not cfg["allow_short"]:
         en = 0
     wants_exit = u != 0.0 and (ex == 2 or (ex != 0 and np.sign(u) == ex))
-    if ex != 0 and s["p_kind"] == P_ENTRY and (ex == 2 or ex == s["p_dir"]):
-        clear_pending_nb(s)  # an exit signal withdraws an unfilled entry of that direction
+    if ex != 0 and state[j, S_P_KIND] == P_ENTRY and (ex == 2 or ex == state[j, S_P_DIR]):
+        clear_pending_nb(state, j)  # an exit signal withdraws an unfilled entry of that direction
     if en != 0:
         same = u != 0.0 and np.sign(u) == en
         opposite = u != 0.0 and np.sign(u) != en
         if (same and not cfg["accumulate"]) or (opposite and not cfg["reverse"]):
             en = 0
     if en != 0:
-        if s["p_kind"] == P_ENTRY:
-            add_order_nb(orders, counts, j, t, s["p_signal_bar"], BUY if s["p_dir"] > 0 else SELL,
-                         entry_kind_nb(s), s["p_size"], np.nan, 0.0, 0.0, ST_CANCELLED, R_NONE)
-        s["p_kind"] = P_ENTRY
-        s["p_dir"] = en
-        s["p_size"] = it["size"]
-        s["p_limit"] = it["limit"]
-        s["p_stop"] = it["stop"]
-        s["p_triggered"] = False
-        s["p_sl"] = it["sl"]
-        s["p_tp"] = it["tp"]
-        s["p_tsl"] = it["tsl"]
-        s["p_weight"] = it["weight"]
-        s["p_signal_bar"] = t
-        s["p_expiry"] = t + cfg["order_valid_bars"] if cfg["order_valid_bars"] > 0 else -1
-        return cfg["fill_timing"] == SAME_CLOSE and np.isnan(it["limit"]) and np.isnan(it["stop"])
+        if state[j, S_P_KIND] == P_ENTRY:
+            add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], BUY if state[j, S_P_DIR] > 0 else SELL,
+                         entry_kind_nb(state, j), state[j, S_P_SIZE], np.nan, 0.0, 0.0, ST_CANCELLED, R_NONE)
+        state[j, S_P_KIND] = P_ENTRY
+        state[j, S_P_DIR] = en
+        state[j, S_P_SIZE] = intent[j, I_SIZE]
+        state[j, S_P_LIMIT] = intent[j, I_LIMIT]
+        state[j, S_P_STOP] = intent[j, I_STOP]
+        state[j, S_P_TRIGGERED] = 0.0
+        state[j, S_P_SL] = intent[j, I_SL]
+        state[j, S_P_TP] = intent[j, I_TP]
+        state[j, S_P_TSL] = intent[j, I_TSL]
+        state[j, S_P_WEIGHT] = intent[j, I_WEIGHT]
+        state[j, S_P_SIGNAL_BAR] = t
+        state[j, S_P_EXPIRY] = t + cfg["order_valid_bars"] if cfg["order_valid_bars"] > 0 else -1
+        return cfg["fill_timing"] == SAME_CLOSE and np.isnan(intent[j, I_LIMIT]) and np.isnan(intent[j, I_STOP])
     if wants_exit:
-        s["p_kind"] = P_EXIT
-        s["p_dir"] = 2 if ex == 2 else ex
-        s["p_signal_bar"] = t
+        state[j, S_P_KIND] = P_EXIT
+        state[j, S_P_DIR] = 2 if ex == 2 else ex
+        state[j, S_P_SIGNAL_BAR] = t
         return cfg["fill_timing"] == SAME_CLOSE
     return False
 
 
 @njit(cache=True)
-def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, equity_out, cash_out, units_out):
-    """Bar ``t``'s close: read intents, fill same-close orders, mark to market, check margin."""
+def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now):
+    """Bar ``t``'s close: read intents and fill same-close orders (marking is :func:`mark_nb`).
+    ``fill_now`` is a boolean scratch buffer of one entry per asset."""
     n = state.shape[0]
-    fill_now = np.zeros(n, dtype=np.bool_)
     for j in range(n):
         c = close[t, j]
         if np.isnan(c):
             continue
-        state[j]["last_price"] = c
+        state[j, S_LAST_PRICE] = c
         fill_now[j] = read_intent_nb(cfg, state, orders, counts, intent, j, t)
     if cfg["fill_timing"] == SAME_CLOSE:
         for phase in range(2):  # exits first, then entries
             for j in range(n):
                 if not fill_now[j]:
                     continue
-                s = state[j]
                 c = close[t, j]
-                if phase == 0 and s["p_kind"] == P_EXIT:
-                    execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -s["units"], c, K_MARKET,
+                if phase == 0 and state[j, S_P_KIND] == P_EXIT:
+                    execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -state[j, S_UNITS], c, K_MARKET,
                                X_SIGNAL, np.nan, False)
-                    clear_pending_nb(s)
-                elif phase == 0 and s["p_kind"] == P_TARGET:
+                    clear_pending_nb(state, j)
+                elif phase == 0 and state[j, S_P_KIND] == P_TARGET:
                     delta = target_delta_nb(cfg, state, cash, j, c)
                     if delta < 0.0:
                         execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, delta, c, K_MARKET,
                                    X_SIGNAL, np.nan, False)
-                        clear_pending_nb(s)
-                elif phase == 1 and s["p_kind"] == P_TARGET:
+                        clear_pending_nb(state, j)
+                elif phase == 1 and state[j, S_P_KIND] == P_TARGET:
                     delta = target_delta_nb(cfg, state, cash, j, c)
                     if delta > 0.0:
                         execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, delta, c, K_MARKET,
                                    X_SIGNAL, np.nan, True)
-                    clear_pending_nb(s)
-                elif phase == 1 and s["p_kind"] == P_ENTRY:
+                    clear_pending_nb(state, j)
+                elif phase == 1 and state[j, S_P_KIND] == P_ENTRY:
                     fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, c, K_MARKET)
-                    clear_pending_nb(s)
-    n_groups = cash.shape[0]
-    for g in range(n_groups):
+                    clear_pending_nb(state, j)
+
+
+@njit(cache=True, inline="always")
+def open_needed_nb(state, open_, t):
+    """Whether bar ``t``'s open phase has work (a pending order or a protected position); when it
+    has none, only the last prices move to the open."""
+    needed = False
+    for j in range(state.shape[0]):
+        o = open_[t, j]
+        if not np.isnan(o):
+            state[j, S_LAST_PRICE] = o
+        if state[j, S_P_KIND] != P_NONE or (state[j, S_UNITS] != 0.0 and not (np.isnan(state[j, S_SL]) and np.isnan(state[j, S_TP]) and np.isnan(state[j, S_TSL]))):
+            needed = True
+    return needed
+
+
+@njit(cache=True, inline="always")
+def intents_present_nb(intent):
+    for j in range(intent.shape[0]):
+        if intent[j, I_ENTRY] != 0 or intent[j, I_EXIT] != 0 or intent[j, I_CANCEL] != 0 or not np.isnan(intent[j, I_TARGET]):
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out):
+    """Mark positions to bar ``t``'s close, liquidate on a margin call, record the outputs."""
+    n = state.shape[0]
+    for j in range(n):
+        c = close[t, j]
+        if not np.isnan(c):
+            state[j, S_LAST_PRICE] = c
+    for g in range(cash.shape[0]):
         eq = equity_nb(cfg, state, cash, g)
         gross = gross_nb(cfg, state, g, -1)
         if gross > 0.0 and (eq <= 0.0 or eq < cfg["maintenance_margin"] * gross):
-            lo, hi = (0, n) if cfg["cash_sharing"] else (g, g + 1)
-            for j in range(lo, hi):
-                u = state[j]["units"]
-                if u != 0.0:
-                    execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -u, state[j]["last_price"],
-                               K_LIQ, X_LIQ, np.nan, False)
-                    clear_pending_nb(state[j])
+            liquidate_nb(cfg, state, cash, orders, trades, counts, t, g)
             eq = equity_nb(cfg, state, cash, g)
         equity_out[t, g] = eq
         cash_out[t, g] = cash[g]
     for j in range(n):
-        units_out[t, j] = state[j]["units"]
+        units_out[t, j] = state[j, S_UNITS]
+
+
+@njit(cache=True)
+def liquidate_nb(cfg, state, cash, orders, trades, counts, t, g):
+    n = state.shape[0]
+    lo, hi = (0, n) if cfg["cash_sharing"] else (g, g + 1)
+    for j in range(lo, hi):
+        u = state[j, S_UNITS]
+        if u != 0.0:
+            execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -u, state[j, S_LAST_PRICE], K_LIQ, X_LIQ,
+                       np.nan, False)
+            clear_pending_nb(state, j)
+
+
+@njit(cache=True, inline="always")
+def step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+            units_out, fill_now, phase):
+    """Phase 0: bar ``t``'s open (fills of pending orders and stops); phase 1: its close (intents,
+    same-close fills, marking). Heavy work runs only when there is something to do.
+
+    The per-bar path is inlined (``inline="always"``): functions loaded from Numba's cache are
+    machine code that LLVM cannot inline, and a call per bar would dominate the run time."""
+    if phase == 0:
+        if open_needed_nb(state, open_, t):
+            open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
+    else:
+        if intents_present_nb(intent):
+            close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now)
+        mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
 
 
 @njit(cache=True)
 def mark_open_trades_nb(state, trades, t_last):
     """Value still-open trades at the last price (``is_open`` stays True)."""
     for j in range(state.shape[0]):
-        s = state[j]
-        k = s["trade"]
+        k = int(state[j, S_TRADE])
         if k >= 0:
             tr = trades[k]
-            direction = 1.0 if s["units"] > 0 else -1.0
+            direction = 1.0 if state[j, S_UNITS] > 0 else -1.0
             tr["exit_bar"] = t_last
-            tr["exit_price"] = s["last_price"]
-            tr["pnl"] = direction * tr["size"] * (s["last_price"] - tr["entry_price"]) - tr["entry_fees"]
+            tr["exit_price"] = state[j, S_LAST_PRICE]
+            tr["pnl"] = direction * tr["size"] * (state[j, S_LAST_PRICE] - tr["entry_price"]) - tr["entry_fees"]
             cost = tr["size"] * tr["entry_price"]
             tr["ret"] = tr["pnl"] / cost if cost > 0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def flex_nb(a, i, j):
     """Element ``(i, j)`` of a 2-D array broadcast to ``(n_bars, n_assets)`` without copying
     (shapes ``(1, 1)``, ``(1, n)``, ``(n, 1)`` or ``(n, m)``)."""
     return a[i if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
+
+
+@njit(cache=True)
+def setup_nb(cfg, n_bars, n):
+    """Fresh simulation state: per-asset states, intents, cash, record counts and outputs."""
+    n_groups = 1 if cfg["cash_sharing"] else n
+    state = np.empty((n, N_STATE))
+    init_state_nb(state)
+    intent = np.zeros((n, N_INTENT))
+    reset_intents_nb(intent)
+    cash = np.full(n_groups, cfg["init_cash"])
+    counts = np.zeros(2, dtype=np.int64)
+    equity_out = np.empty((n_bars, n_groups))
+    cash_out = np.empty((n_bars, n_groups))
+    units_out = np.empty((n_bars, n))
+    return state, intent, cash, counts, equity_out, cash_out, units_out, np.zeros(n, dtype=np.bool_)
 
 
 @njit(cache=True)
@@ -659,82 +690,70 @@ def simulate_signals_nb(cfg, open_, high, low, close, entries, exits, short_entr
     order and trade records.
     """
     n_bars, n = close.shape
-    n_groups = 1 if cfg["cash_sharing"] else n
-    state = np.zeros(n, dtype=STATE_DT)
-    init_state_nb(state)
-    intent = np.zeros(n, dtype=INTENT_DT)
-    cash = np.full(n_groups, cfg["init_cash"])
-    counts = np.zeros(2, dtype=np.int64)
-    equity_out = np.empty((n_bars, n_groups))
-    cash_out = np.empty((n_bars, n_groups))
-    units_out = np.empty((n_bars, n))
+    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup_nb(cfg, n_bars, n)
     for t in range(n_bars):
-        orders = grow_nb(orders, counts[0], 4 * n)
-        trades = grow_nb(trades, counts[1], 3 * n)
-        open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
+        if counts[0] + 4 * n > orders.shape[0]:
+            orders = grow_nb(orders, counts[0], 4 * n)
+        if counts[1] + 3 * n > trades.shape[0]:
+            trades = grow_nb(trades, counts[1], 3 * n)
+        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+                units_out, fill_now, 0)
         for j in range(n):
-            it = intent[j]
             e_l, x_l = flex_nb(entries, t, j), flex_nb(exits, t, j)
             e_s, x_s = flex_nb(short_entries, t, j), flex_nb(short_exits, t, j)
-            it["entry"] = 1 if e_l else (-1 if e_s else 0)
+            intent[j, I_ENTRY] = 1 if e_l else (-1 if e_s else 0)
             if e_l and e_s:
-                it["entry"] = 0
-            it["exit"] = 2 if (x_l and x_s) else (1 if x_l else (-1 if x_s else 0))
-            it["cancel"] = 0
-            it["size"] = flex_nb(size, t, j)
-            it["limit"] = flex_nb(limit, t, j)
-            it["stop"] = flex_nb(stop, t, j)
-            it["sl"] = flex_nb(sl, t, j)
-            it["tp"] = flex_nb(tp, t, j)
-            it["tsl"] = flex_nb(tsl, t, j)
-            it["weight"] = flex_nb(weight, t, j)
-            it["target"] = np.nan
-        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, equity_out, cash_out, units_out)
+                intent[j, I_ENTRY] = 0
+            intent[j, I_EXIT] = 2 if (x_l and x_s) else (1 if x_l else (-1 if x_s else 0))
+            intent[j, I_CANCEL] = 0
+            intent[j, I_SIZE] = flex_nb(size, t, j)
+            intent[j, I_LIMIT] = flex_nb(limit, t, j)
+            intent[j, I_STOP] = flex_nb(stop, t, j)
+            intent[j, I_SL] = flex_nb(sl, t, j)
+            intent[j, I_TP] = flex_nb(tp, t, j)
+            intent[j, I_TSL] = flex_nb(tsl, t, j)
+            intent[j, I_WEIGHT] = flex_nb(weight, t, j)
+            intent[j, I_TARGET] = np.nan
+        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+                units_out, fill_now, 1)
     mark_open_trades_nb(state, trades, n_bars - 1)
     return orders, trades, counts, equity_out, cash_out, units_out
 
 
 @njit(cache=True)
 def init_state_nb(state):
+    """Flat, nothing pending: prices and stops NaN, counters zero, no open trade."""
     for j in range(state.shape[0]):
-        s = state[j]
-        s["units"] = 0.0
-        s["entry_price"] = np.nan
-        s["entry_bar"] = -1
-        s["entry_fees"] = 0.0
-        s["trade"] = -1
-        s["sl"] = np.nan
-        s["tp"] = np.nan
-        s["tsl"] = np.nan
-        s["peak"] = np.nan
-        s["last_price"] = np.nan
-        s["p_kind"] = P_NONE
-        s["p_dir"] = 0
-        s["p_triggered"] = False
+        for k in range(state.shape[1]):
+            state[j, k] = np.nan
+        state[j, S_UNITS] = 0.0
+        state[j, S_ENTRY_BAR] = -1.0
+        state[j, S_ENTRY_FEES] = 0.0
+        state[j, S_TRADE] = -1.0
+        state[j, S_P_KIND] = P_NONE
+        state[j, S_P_DIR] = 0.0
+        state[j, S_P_TRIGGERED] = 0.0
 
 
-def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades, *, n_groups):
+def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades):
     """Drive the same phases from Python, calling ``callback(t, intent)`` at each close.
 
     ``callback`` may be a plain Python function or a Numba-compiled one; it fills ``intent``
     (reset before each call). Used by the per-bar strategy styles.
     """
     n_bars, n = close.shape
-    state = np.zeros(n, dtype=STATE_DT)
-    init_state_nb(state)
-    intent = np.zeros(n, dtype=INTENT_DT)
-    cash = np.full(n_groups, cfg["init_cash"])
-    counts = np.zeros(2, dtype=np.int64)
-    equity_out = np.empty((n_bars, n_groups))
-    cash_out = np.empty((n_bars, n_groups))
-    units_out = np.empty((n_bars, n))
+    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup_nb(cfg, n_bars, n)
     for t in range(n_bars):
-        orders = grow_nb(orders, counts[0], 4 * n)
-        trades = grow_nb(trades, counts[1], 3 * n)
-        open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
+        if counts[0] + 4 * n > orders.shape[0]:
+            orders = grow_nb(orders, counts[0], 4 * n)
+        if counts[1] + 3 * n > trades.shape[0]:
+            trades = grow_nb(trades, counts[1], 3 * n)
+        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+                units_out, fill_now, 0)
         reset_intents_nb(intent)
         callback(t, state, cash, intent)
-        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, equity_out, cash_out, units_out)
+        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+                units_out, fill_now, 1)
     mark_open_trades_nb(state, trades, n_bars - 1)
     return orders, trades, counts, equity_out, cash_out, units_out
 
@@ -747,26 +766,20 @@ def simulate_callback_nb(cfg, open_, high, low, close, volume, callback, extra, 
     bars ``0..t`` only and fills ``intent``. Not cached: it is specialised for each callback.
     """
     n_bars, n = close.shape
-    n_groups = 1 if cfg["cash_sharing"] else n
-    state = np.zeros(n, dtype=STATE_DT)
-    init_state_nb(state)
-    intent = np.zeros(n, dtype=INTENT_DT)
-    cash = np.full(n_groups, cfg["init_cash"])
-    counts = np.zeros(2, dtype=np.int64)
-    equity_out = np.empty((n_bars, n_groups))
-    cash_out = np.empty((n_bars, n_groups))
-    units_out = np.empty((n_bars, n))
+    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup_nb(cfg, n_bars, n)
     for t in range(n_bars):
-        orders = grow_nb(orders, counts[0], 4 * n)
-        trades = grow_nb(trades, counts[1], 3 * n)
-        open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
+        if counts[0] + 4 * n > orders.shape[0]:
+            orders = grow_nb(orders, counts[0], 4 * n)
+        if counts[1] + 3 * n > trades.shape[0]:
+            trades = grow_nb(trades, counts[1], 3 * n)
+        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+                units_out, fill_now, 0)
         reset_intents_nb(intent)
         callback(t, open_[: t + 1], high[: t + 1], low[: t + 1], close[: t + 1], volume[: t + 1], state, cash,
                  intent, extra)
-        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, equity_out, cash_out, units_out)
+        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+                units_out, fill_now, 1)
     mark_open_trades_nb(state, trades, n_bars - 1)
     return orders, trades, counts, equity_out, cash_out, units_out
 
 
-from workbench.nb.enums import intent_dt as INTENT_DT  # noqa: E402
-from workbench.nb.enums import state_dt as STATE_DT  # noqa: E402

@@ -4,7 +4,9 @@
    from all bars at once (polars or numpy);
 2. **Numba per-bar callback** — set ``on_bar_nb`` to an ``@njit`` function
    ``(t, open, high, low, close, volume, state, cash, intent, extra)`` that sees bars up to *t*
-   only, and optionally override :meth:`Strategy.prepare` to pass it precomputed arrays;
+   only (``state[j, S_UNITS]`` is the position; it writes ``intent[j, I_ENTRY] = 1`` etc., with
+   the constants of :mod:`workbench.nb.enums`), and optionally override :meth:`Strategy.prepare`
+   to pass it precomputed arrays;
 3. **Python per-bar callback** — override :meth:`Strategy.on_bar` and call
    ``ctx.buy()``, ``ctx.sell()``, ``ctx.close()``… on the :class:`Context` it receives.
 
@@ -20,6 +22,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from workbench.errors import InvalidParameterError, StrategyError, did_you_mean
+from workbench.nb.enums import I_CANCEL, I_ENTRY, I_EXIT, I_LIMIT, I_SIZE, I_SL, I_STOP, I_TARGET, I_TP, I_TSL, I_WEIGHT, S_LAST_PRICE, S_UNITS
 from workbench.strategies.params import Param
 
 __all__ = ["Strategy", "Signals", "Bars", "Context"]
@@ -225,7 +228,7 @@ class Context:
 
     def position(self, asset: int | str = 0) -> float:
         """Units held (negative when short)."""
-        return float(self._state[self._j(asset)]["units"])
+        return float(self._state[self._j(asset), S_UNITS])
 
     @property
     def cash(self) -> float:
@@ -233,16 +236,16 @@ class Context:
 
     @property
     def equity(self) -> float:
-        st = self._state
-        held = np.where(st["units"] != 0.0, st["units"] * st["last_price"], 0.0)
+        units, price = self._state[:, S_UNITS], self._state[:, S_LAST_PRICE]
+        held = np.where(units != 0.0, units * price, 0.0)
         return float(self._cash.sum() + held.sum())
 
     def _entry(self, j: int, direction: int, size, limit, stop, sl, tp, tsl, weight) -> None:
-        it = self._intent[j]
-        it["entry"] = direction
-        for key, value in (("size", size), ("limit", limit), ("stop", stop), ("sl", sl), ("tp", tp),
-                           ("tsl", tsl), ("weight", weight)):
-            it[key] = np.nan if value is None else float(value)
+        it = self._intent
+        it[j, I_ENTRY] = direction
+        for col, value in ((I_SIZE, size), (I_LIMIT, limit), (I_STOP, stop), (I_SL, sl), (I_TP, tp),
+                           (I_TSL, tsl), (I_WEIGHT, weight)):
+            it[j, col] = np.nan if value is None else float(value)
 
     def buy(self, asset: int | str = 0, *, size: float | None = None, limit: float | None = None,
             stop: float | None = None, sl: float | None = None, tp: float | None = None,
@@ -258,18 +261,18 @@ class Context:
 
     def exit(self, asset: int | str = 0) -> None:
         """Close whatever position is open in ``asset`` at the next fill."""
-        self._intent[self._j(asset)]["exit"] = 2
+        self._intent[self._j(asset), I_EXIT] = 2
 
     def exit_long(self, asset: int | str = 0) -> None:
-        self._intent[self._j(asset)]["exit"] = 1
+        self._intent[self._j(asset), I_EXIT] = 1
 
     def exit_short(self, asset: int | str = 0) -> None:
-        self._intent[self._j(asset)]["exit"] = -1
+        self._intent[self._j(asset), I_EXIT] = -1
 
     def target(self, asset: int | str, weight: float) -> None:
         """Rebalance ``asset`` to ``weight`` of equity at the next fill."""
-        self._intent[self._j(asset)]["target"] = float(weight)
+        self._intent[self._j(asset), I_TARGET] = float(weight)
 
     def cancel(self, asset: int | str = 0) -> None:
         """Withdraw the pending (limit/stop) entry order of ``asset``."""
-        self._intent[self._j(asset)]["cancel"] = 1
+        self._intent[self._j(asset), I_CANCEL] = 1
