@@ -1,0 +1,89 @@
+"""A backtest explorer: pick a dataset and a strategy, tune its parameters with widgets generated
+from its declaration, and see stats, equity and trades update. State lives in
+:class:`BacktestExplorer` (a ``param.Parameterized``); :meth:`BacktestExplorer.view` is a thin
+Panel layout over it. ``dashboards/backtest_explorer.py`` serves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import param
+
+from workbench.errors import WorkbenchError
+from workbench.strategies import BUILTIN
+
+__all__ = ["BacktestExplorer"]
+
+
+class BacktestExplorer(param.Parameterized):
+    """State of the explorer; every change of a setting or strategy parameter re-runs the backtest.
+
+    Examples
+    --------
+    >>> app = BacktestExplorer(dataset="GOOG", strategy="SmaCross")
+    >>> app.strategy_widgets["fast"].value = 5
+    >>> app.result.strategy
+    SmaCross(fast=5, slow=20, direction='long')
+    """
+
+    dataset = param.Selector(default="GOOG", objects=["GOOG", "EURUSD", "BTCUSD", "SP500", "NASDAQ"])
+    strategy = param.Selector(default="SmaCross", objects=list(BUILTIN))
+    cash = param.Number(default=10_000.0, bounds=(1.0, None))
+    fees = param.Number(default=0.001, bounds=(0.0, 0.1))
+    fill = param.Selector(default="next_open", objects=["next_open", "same_close"])
+    result = param.Parameter(default=None, doc="the latest BacktestResult")
+    error = param.String(default="", doc="the latest error message (a bad setting), or empty")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.strategy_widgets: dict[str, Any] = {}
+        self._bind_strategy()
+        self.param.watch(lambda _e: self._bind_strategy(), ["strategy"])
+        self.param.watch(lambda _e: self.run(), ["dataset", "cash", "fees", "fill"])
+
+    def _bind_strategy(self) -> None:
+        from workbench.ui.widgets import param_widgets
+
+        self.strategy_widgets = param_widgets(BUILTIN[self.strategy])
+        for w in self.strategy_widgets.values():
+            w.param.watch(lambda _e: self.run(), "value")
+        self.run()
+
+    def run(self) -> None:
+        """Run the backtest for the current state (errors become ``self.error``, not exceptions)."""
+        import workbench as wb
+        from workbench.ui.widgets import widget_values
+
+        try:
+            strategy = BUILTIN[self.strategy](**widget_values(self.strategy_widgets))
+            self.result = wb.backtest(wb.data.sample(self.dataset), strategy, cash=self.cash, fees=self.fees,
+                                      fill=self.fill)
+            self.error = ""
+        except WorkbenchError as exc:
+            self.error = str(exc)
+
+    def view(self) -> Any:
+        """The Panel layout: settings and generated parameter widgets on the left, results right."""
+        import panel as pn
+
+        settings = pn.Param(self.param, parameters=["dataset", "strategy", "cash", "fees", "fill"],
+                            show_name=False, widgets={"cash": pn.widgets.FloatInput, "fees": pn.widgets.FloatInput})
+
+        @pn.depends(self.param.strategy)
+        def strategy_panel(_name: str) -> Any:
+            return pn.Column(*self.strategy_widgets.values())
+
+        @pn.depends(self.param.result, self.param.error)
+        def results(result: Any, error: str) -> Any:
+            if error:
+                return pn.pane.Alert(error, alert_type="danger")
+            if result is None:
+                return pn.pane.Markdown("No result yet.")
+            stats = result.stats.to_dict()
+            keys = ["total_return", "cagr", "sharpe_ratio", "max_drawdown", "n_trades", "win_rate"]
+            table = pn.pane.DataFrame(
+                __import__("pandas").DataFrame({"figure": keys, "value": [stats[k] for k in keys]}), index=False)
+            return pn.Column(pn.pane.Markdown(f"### {result.strategy!r}"), table, pn.pane.HoloViews(result.plot()),
+                             pn.widgets.Tabulator(result.trades.to_pandas(), height=250, disabled=True))
+
+        return pn.Row(pn.Column("## Backtest explorer", settings, strategy_panel, width=320), results)
