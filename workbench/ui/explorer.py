@@ -79,11 +79,10 @@ class BacktestExplorer(param.Parameterized):
                 return pn.pane.Alert(error, alert_type="danger")
             if result is None:
                 return pn.pane.Markdown("No result yet.")
-            stats = result.stats.to_dict()
-            keys = ["total_return", "cagr", "sharpe_ratio", "max_drawdown", "n_trades", "win_rate"]
-            table = pn.pane.DataFrame(
-                __import__("pandas").DataFrame({"figure": keys, "value": [stats[k] for k in keys]}), index=False)
-            return pn.Column(pn.pane.Markdown(f"### {result.strategy!r}"), table, pn.pane.HoloViews(result.plot()),
-                             pn.widgets.Tabulator(result.trades.to_pandas(), height=250, disabled=True))
+            return pn.Row(
+                pn.Column(pn.pane.Markdown(f"### {result.strategy!r}"), pn.pane.HoloViews(result.plot()),
+                          pn.widgets.Tabulator(result.trades.to_pandas(), height=250, disabled=True, show_index=False)),
+                pn.pane.HTML(result.stats._repr_html_(), width=320),
+            )
 
         return pn.Row(pn.Column("## Backtest explorer", settings, strategy_panel, width=320), results)

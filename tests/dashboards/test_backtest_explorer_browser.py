@@ -1,0 +1,90 @@
+"""The backtest explorer, served by Panel and driven in real headless Chromium.
+
+Screenshots are saved in tests/_artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "_artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.xdist_group("browser")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    if CHROMIUM is None:
+        if os.environ.get("WORKBENCH_SKIP_BROWSER") == "1":
+            pytest.skip("WORKBENCH_SKIP_BROWSER=1 and no Chromium installed")
+        pytest.fail("headless Chromium is needed: install Debian's `chromium` package (.ci/run does).")
+    port = _free_port()
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path_factory.mktemp("home"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", str(ROOT / "dashboards" / "backtest_explorer.py"),
+         "--port", str(port), "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/backtest_explorer"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"panel serve did not answer at {url}:\n{proc.stdout.read() if proc.stdout else ''}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(served):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.goto(served, wait_until="networkidle", timeout=120_000)
+        yield pg
+        browser.close()
+
+
+def test_page_shows_the_default_backtest(page):
+    page.get_by_text("Backtest explorer").first.wait_for(timeout=60_000)
+    page.get_by_text("SmaCross(fast=10, slow=20, direction='long')").first.wait_for(timeout=60_000)
+    assert page.get_by_text("Sharpe ratio").count() >= 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "backtest_explorer.png"), full_page=True)
+
+
+def test_choosing_another_strategy_regenerates_its_widgets_and_reruns(page):
+    strategy_select = page.locator("select:has(option[value='RsiMeanReversion'])").first
+    strategy_select.select_option("RsiMeanReversion")
+    page.get_by_text("RsiMeanReversion(window=14").first.wait_for(timeout=60_000)
+    assert page.get_by_text("oversold").count() + page.get_by_text("lower").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "backtest_explorer_rsi.png"), full_page=True)
