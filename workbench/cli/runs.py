@@ -1,0 +1,104 @@
+"""``workbench runs`` (list and show stored runs) and ``workbench db`` (the store's schema)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from workbench.cli._output import format_value, metrics_table, stdout
+
+__all__ = ["app", "db_app"]
+
+app = typer.Typer(help="Runs recorded in the store.", no_args_is_help=True)
+db_app = typer.Typer(help="The store's database.", no_args_is_help=True)
+
+_HEADLINE = (("total_return", "return", "pct"), ("sharpe_ratio", "sharpe", "num"),
+             ("max_drawdown", "max dd", "pct"), ("n_trades", "trades", "int"))
+
+
+@app.command("list")
+def list_runs(
+    kind: Annotated[str | None, typer.Option("--kind", help="Only runs of this kind (backtest, optimization...).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many, newest first.")] = 50,
+) -> None:
+    """List stored runs, newest first, with their headline figures."""
+    from workbench.store import Store
+
+    with Store() as store:
+        frame = store.runs(kind=kind, limit=limit)
+        where = store.url
+    out = stdout()
+    if frame.height == 0:
+        what = f" of kind {kind!r}" if kind else ""
+        out.print(f"No runs{escape(what)} in {escape(where)}. Create one with `workbench demo` or "
+                  "`workbench backtest SmaCross --data GOOG --save`.")
+        return
+    table = Table(title=f"{frame.height} run(s) in {escape(where)}", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    with_status = set(frame["status"].to_list()) != {"succeeded"}
+    for col in ("id", "kind", *(["status"] if with_status else []), "created"):
+        table.add_column(col, no_wrap=True)
+    shown = [(key, label, fmt) for key, label, fmt in _HEADLINE if key in frame.columns]
+    for _, label, _ in shown:
+        table.add_column(label, justify="right", no_wrap=True)
+    table.add_column("name", ratio=1)
+    for row in frame.iter_rows(named=True):
+        created = row["created_at"].strftime("%Y-%m-%d %H:%M") if row["created_at"] else ""
+        figures = [format_value(row[key], fmt) for key, _, fmt in shown]
+        table.add_row(row["id"], row["kind"], *([row["status"]] if with_status else []), created, *figures,
+                      escape(row["name"] or ""))
+    out.print(table)
+    out.print("Details: workbench runs show ID (a unique prefix of the id is enough)", markup=False, soft_wrap=True)
+
+
+@app.command("show")
+def show(
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id, or a unique prefix of it.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Show one run: its spec, metrics and artifacts."""
+    from workbench.store import Store
+
+    with Store() as store:
+        rec = store.run(run_id)
+        artifacts_dir = store.artifacts_dir
+    out = stdout()
+    if as_json:
+        typer.echo(rec.model_dump_json(indent=2))
+        return
+    info = Table(show_header=False, box=box.SIMPLE, pad_edge=False, title=f"run {rec.id}", title_justify="left")
+    info.add_column("field", style="bold")
+    info.add_column("value")
+    for key in ("kind", "name", "status", "dataset_hash", "workbench_version", "created_at", "started_at",
+                "finished_at", "duration_s", "parent_id", "error"):
+        value = getattr(rec, key)
+        if value is not None:
+            info.add_row(key, escape(str(value)))
+    out.print(info)
+    out.print("[bold]spec")
+    out.print(json.dumps(rec.spec, indent=2, sort_keys=True), markup=False, soft_wrap=True)
+    if rec.metrics:
+        out.print(metrics_table(rec.metrics, title="metrics"))
+    if rec.artifacts:
+        table = Table(title="artifacts", title_justify="left", show_header=False, box=box.SIMPLE, pad_edge=False)
+        table.add_column("name", style="bold")
+        table.add_column("path")
+        for name, rel in sorted(rec.artifacts.items()):
+            table.add_row(escape(name), escape(str(artifacts_dir / rel)))
+        out.print(table)
+
+
+@db_app.command("upgrade")
+def upgrade() -> None:
+    """Apply pending schema migrations to the store (WORKBENCH_DB_URL, or SQLite under WORKBENCH_HOME)."""
+    from workbench.store import Store
+
+    with Store() as store:
+        revision = store.upgrade()
+        where = store.url
+    stdout().print(f"Store {where} is at schema revision {revision}.", markup=False, soft_wrap=True)
