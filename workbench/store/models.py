@@ -21,13 +21,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-__all__ = ["UTCDateTime", "Dataset", "Run", "RUN_STATUSES", "TERMINAL_STATUSES"]
+__all__ = ["UTCDateTime", "Dataset", "Run", "Trial", "RUN_STATUSES", "TERMINAL_STATUSES", "TRIAL_STATES"]
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 """Every status a run can have, in lifecycle order."""
 
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 """Statuses after which a run does not change on its own."""
+
+TRIAL_STATES = ("complete", "failed", "pruned")
+"""States of an optimization trial."""
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -118,3 +121,33 @@ class Run(SQLModel, table=True):
             index=True,
         ),
     )
+
+
+class Trial(SQLModel, table=True):
+    """``trials``: one row per parameter set an optimization evaluated (revision 0002).
+
+    ``number`` is the set's position in its optimization (unique per run); ``params`` and
+    ``metrics`` are JSON; ``value`` is the objective. Deleting the run deletes its trials.
+    The functions in :mod:`workbench.store.trials` read and write it.
+    """
+
+    __tablename__ = "trials"
+    __table_args__ = (sa.UniqueConstraint("run_id", "number", name="uq_trials_run_id_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(128),
+            sa.ForeignKey("runs.id", name="fk_trials_run_id_runs", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+    )
+    number: int = Field(sa_type=sa.BigInteger, nullable=False)
+    state: str = Field(sa_type=sa.String(16), nullable=False)
+    value: float | None = Field(default=None, sa_type=sa.Float, nullable=True)
+    params: dict[str, Any] = Field(sa_column=_json_column(nullable=False))
+    metrics: dict[str, Any] = Field(sa_column=_json_column(nullable=False))
+    started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    duration_s: float | None = Field(default=None, sa_type=sa.Float, nullable=True)

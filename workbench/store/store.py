@@ -560,6 +560,25 @@ class Store:
             )
         return pl.read_parquet(path)
 
+    # -- optimization trials (workbench.store.trials) ----------------------------------------
+    def save_trials(self, run_id: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert or replace trials of optimization ``run_id``; see :func:`workbench.store.trials.save_trials`."""
+        from workbench.store import trials as _trials
+
+        return _trials.save_trials(self, run_id, list(rows))
+
+    def trials(self, run_id: str) -> pl.DataFrame:
+        """Trials of optimization ``run_id`` as a frame; see :func:`workbench.store.trials.trials`."""
+        from workbench.store import trials as _trials
+
+        return _trials.trials(self, run_id)
+
+    def trial_numbers(self, run_id: str) -> Any:
+        """Numbers of the stored trials of ``run_id`` (sorted int64 array)."""
+        from workbench.store import trials as _trials
+
+        return _trials.trial_numbers(self, run_id)
+
     def delete_run(self, run_id: str) -> None:
         """Delete the run ``run_id`` (the full id), its child runs and all their artifacts.
 
