@@ -142,7 +142,8 @@ class BacktestConfig:
             hint = "" if lev > 1 else " Fractions above 1 need leverage > 1."
             return check_number("size", self.size, 0, lev, lo_open=True, hint=hint.strip())
         if self.sizing == "target":
-            return check_number("size", self.size, -lev, lev)
+            return check_number("size", self.size, 0, lev, lo_open=True,
+                                hint="It is the position's target weight of equity; the entry gives the side.")
         if self.sizing == "risk":
             return check_number("size", self.size, 0, 1, lo_open=True, hint="It is the fraction of equity risked per trade.")
         return check_number("size", self.size, 0, None, lo_open=True)

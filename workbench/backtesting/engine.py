@@ -64,6 +64,11 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
             f"`strategy` must be a Strategy instance such as SmaCross(); got {strategy!r}."
             + (" Instantiate the class first." if isinstance(strategy, type) else "")
         )
+    if config is not None and not isinstance(config, BacktestConfig):
+        raise InvalidParameterError(
+            f"`config` must be a BacktestConfig; got {type(config).__name__}. "
+            "Fix: pass BacktestConfig(**settings), or the settings as keywords."
+        )
     cfg = (config or BacktestConfig()).replace(**settings)
     frame, view = prepare_bars(bars)
     style = strategy.style
@@ -88,18 +93,18 @@ def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
     if missing or bars.height < 2:
         validate(bars)  # raises with the details
     arr = to_arrays(bars, check=False)
-    o, h, l, c, v = arr.open, arr.high, arr.low, arr.close, arr.volume
+    o, h, lo, c, v = arr.open, arr.high, arr.low, arr.close, arr.volume
     with np.errstate(invalid="ignore"):
         ok = (
-            np.isfinite(o).all() and np.isfinite(h).all() and np.isfinite(l).all() and np.isfinite(c).all()
-            and (l > 0).all() and (h >= l).all() and (o >= l).all() and (o <= h).all()
-            and (c >= l).all() and (c <= h).all() and (v >= 0).all()
+            np.isfinite(o).all() and np.isfinite(h).all() and np.isfinite(lo).all() and np.isfinite(c).all()
+            and (lo > 0).all() and (h >= lo).all() and (o >= lo).all() and (o <= h).all()
+            and (c >= lo).all() and (c <= h).all() and (v >= 0).all()
             and (np.diff(arr.ts.astype(np.int64)) > 0).all()
         )
     if not ok:
         validate(bars)
         raise DataValidationError("bars break the bar contract. Fix: load them with workbench.data.load().")
-    view = Bars(o, h, l, c, v, arr.ts, arr.symbols, bars)
+    view = Bars(o, h, lo, c, v, arr.ts, arr.symbols, bars)
     return bars, view
 
 
@@ -148,6 +153,7 @@ def run_signals(cfg: BacktestConfig, view: Bars, sig: Signals, *, owner: str = "
             f"{owner} emits short entries but `allow_short` is False. Fix: pass allow_short=True, "
             "or configure the strategy to trade long only."
         )
+    _check_levels(arrays, cfg, owner, n, m)
     if cfg.sizing == "risk" and cfg.sl is None and np.isnan(arrays["sl"]).all():
         raise InvalidParameterError("`sizing='risk'` needs a stop-loss: set `sl=` or emit `sl` from the strategy.")
     stop_mode = 1 if sig.stop_mode == "price" else 0
@@ -162,17 +168,76 @@ def run_signals(cfg: BacktestConfig, view: Bars, sig: Signals, *, owner: str = "
     return out, stop_mode
 
 
+def _check_levels(arrays: dict[str, np.ndarray], cfg: BacktestConfig, owner: str, n: int, m: int) -> None:
+    """Sizes, prices, stops and weights given with an entry must be positive (NaN: not given).
+    Values on bars without an entry are never read, so they are not checked."""
+    entry = np.broadcast_to(arrays["entries"], (n, m)) | np.broadcast_to(arrays["short_entries"], (n, m))
+    for name in _FLOAT_FIELDS:
+        a = arrays[name]
+        if a.shape == (1, 1) and np.isnan(a[0, 0]):
+            continue
+        high = cfg.leverage if name == "weight" else np.inf
+        with np.errstate(invalid="ignore"):
+            bad = np.broadcast_to((a <= 0.0) | (a > high), (n, m)) & entry
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            rng = f"(0, {high:g}]" if name == "weight" else "(0, inf)"
+            value = float(a[row if a.shape[0] > 1 else 0, col if a.shape[1] > 1 else 0])
+            raise StrategyError(
+                f"{owner} returned `{name}` = {value:g} with the entry at bar {row}; it must be in {rng} "
+                "(NaN for none)." + (" Weights above 1 need leverage > 1." if name == "weight" else "")
+            )
+
+
+def _check_numba_strategy(strategy: Strategy, view: Bars) -> tuple[Any, tuple]:
+    """The compiled callback and its ``extra`` arrays, checked before Numba sees them."""
+    fn = type(strategy).on_bar_nb
+    if not hasattr(fn, "py_func"):
+        raise StrategyError(
+            f"{strategy.name}.on_bar_nb must be compiled with numba.njit; got {type(fn).__name__} {fn!r}. "
+            "Fix: decorate it with @staticmethod and @numba.njit, or write the decisions in on_bar()."
+        )
+    extra = strategy.prepare(view)
+    if not isinstance(extra, tuple) or not extra:
+        raise StrategyError(
+            f"{strategy.name}.prepare() must return a non-empty tuple of arrays; got {extra!r:.80}."
+        )
+    for i, item in enumerate(extra):
+        ok = isinstance(item, np.ndarray) and item.dtype.kind in "biuf" or (
+            isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(item, bool))
+        if not ok:
+            raise StrategyError(
+                f"{strategy.name}.prepare() item {i} must be a numeric numpy array or number; got "
+                f"{type(item).__name__}. Fix: convert it with np.asarray(..., dtype=np.float64)."
+            )
+    return fn, extra
+
+
+def _numba_failure(strategy: Strategy, exc: Exception) -> StrategyError:
+    """A short error for a callback Numba cannot compile (its own traceback is long and internal)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    detail = [ln if len(ln) <= 240 else f"{ln[:110]} ... {ln[-110:]}" for ln in lines
+              if not ln.startswith(("Failed in nopython", "During:", "File ", "<source"))][:2]
+    return StrategyError(
+        f"{strategy.name}.on_bar_nb cannot be compiled by Numba: {' '.join(detail) or type(exc).__name__}. "
+        "Fix: it must take (t, open, high, low, close, volume, state, cash, intent, extra) and use only "
+        "Numba-supported operations on numbers and the arrays of prepare()."
+    )
+
+
 def _run_callback(cfg: BacktestConfig, view: Bars, strategy: Strategy, style: str) -> tuple:
     rec = cfg.record()
     n = view.n_bars
     orders, trades = np.empty(max(16, n // 16), dtype=order_dt), np.empty(max(16, n // 32), dtype=trade_dt)
     if style == "numba":
-        extra = strategy.prepare(view)
-        if not isinstance(extra, tuple):
-            raise StrategyError(f"{strategy.name}.prepare() must return a tuple of arrays; got {type(extra).__name__}.")
-        fn = type(strategy).on_bar_nb
-        return sim.simulate_callback_nb(rec, view.open, view.high, view.low, view.close, view.volume,
-                                        fn, extra, orders, trades)
+        fn, extra = _check_numba_strategy(strategy, view)
+        try:
+            return sim.simulate_callback_nb(rec, view.open, view.high, view.low, view.close, view.volume,
+                                            fn, extra, orders, trades)
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] != "numba":
+                raise
+            raise _numba_failure(strategy, exc) from None
     holder: dict[str, Context] = {}
 
     def callback(t: int, state: np.ndarray, cash: np.ndarray, intent: np.ndarray) -> None:

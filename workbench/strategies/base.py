@@ -15,6 +15,7 @@ All three drive the same simulation core, so the same decisions give identical r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -22,7 +23,21 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from workbench.errors import InvalidParameterError, StrategyError, did_you_mean
-from workbench.nb.enums import I_CANCEL, I_ENTRY, I_EXIT, I_LIMIT, I_SIZE, I_SL, I_STOP, I_TARGET, I_TP, I_TSL, I_WEIGHT, S_LAST_PRICE, S_UNITS
+from workbench.nb.enums import (
+    I_CANCEL,
+    I_ENTRY,
+    I_EXIT,
+    I_LIMIT,
+    I_SIZE,
+    I_SL,
+    I_STOP,
+    I_TARGET,
+    I_TP,
+    I_TSL,
+    I_WEIGHT,
+    S_LAST_PRICE,
+    S_UNITS,
+)
 from workbench.strategies.params import Param
 
 __all__ = ["Strategy", "Signals", "Bars", "Context"]
@@ -242,10 +257,17 @@ class Context:
 
     def _entry(self, j: int, direction: int, size, limit, stop, sl, tp, tsl, weight) -> None:
         it = self._intent
+        given = ((I_SIZE, "size", size), (I_LIMIT, "limit", limit), (I_STOP, "stop", stop), (I_SL, "sl", sl),
+                 (I_TP, "tp", tp), (I_TSL, "tsl", tsl), (I_WEIGHT, "weight", weight))
+        for col, name, value in given:
+            if value is None:
+                it[j, col] = np.nan
+                continue
+            x = float(value) if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) else np.nan
+            if not (x > 0.0 and math.isfinite(x)):
+                raise InvalidParameterError(f"`{name}` must be a positive number (or None); got {value!r} at bar {self.t}.")
+            it[j, col] = x
         it[j, I_ENTRY] = direction
-        for col, value in ((I_SIZE, size), (I_LIMIT, limit), (I_STOP, stop), (I_SL, sl), (I_TP, tp),
-                           (I_TSL, tsl), (I_WEIGHT, weight)):
-            it[j, col] = np.nan if value is None else float(value)
 
     def buy(self, asset: int | str = 0, *, size: float | None = None, limit: float | None = None,
             stop: float | None = None, sl: float | None = None, tp: float | None = None,
@@ -271,7 +293,10 @@ class Context:
 
     def target(self, asset: int | str, weight: float) -> None:
         """Rebalance ``asset`` to ``weight`` of equity at the next fill."""
-        self._intent[self._j(asset), I_TARGET] = float(weight)
+        w = float(weight) if isinstance(weight, (int, float, np.integer, np.floating)) and not isinstance(weight, bool) else np.nan
+        if not math.isfinite(w):
+            raise InvalidParameterError(f"`weight` must be a finite number; got {weight!r} at bar {self.t}.")
+        self._intent[self._j(asset), I_TARGET] = w
 
     def cancel(self, asset: int | str = 0) -> None:
         """Withdraw the pending (limit/stop) entry order of ``asset``."""
