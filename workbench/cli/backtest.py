@@ -24,7 +24,7 @@ from typer.core import TyperGroup
 from workbench.cli._output import spinner, stats_table, stdout
 from workbench.errors import InvalidParameterError, did_you_mean
 
-__all__ = ["app", "StrategyGroup", "strategy_command", "parse_value", "parse_assignments", "engine_settings"]
+__all__ = ["app", "StrategyGroup", "strategy_app", "strategy_command", "parse_value", "parse_assignments", "engine_settings"]
 
 _PARAMS_PANEL = "Strategy parameters"
 _ENGINE_PANEL = "Engine settings"
@@ -236,23 +236,29 @@ def _doc_text(cls: type) -> tuple[str, str]:
     return text, first
 
 
-def strategy_command(cls: type) -> Any:
-    """The ``workbench backtest <Strategy>`` command of strategy class ``cls``."""
+def strategy_app(cls: type) -> typer.Typer:
+    """A one-command Typer app running strategy class ``cls`` (what ``workbench backtest <Strategy>``
+    runs): its flags are generated from ``cls.param_space()`` and the engine settings."""
     signature, flagged = _signature(cls)
 
     def run(**kw: Any) -> None:
         _run(cls, flagged, kw)
 
     run.__signature__ = signature  # type: ignore[attr-defined]
-    run.__doc__ = _doc_text(cls)[0]
+    text, first = _doc_text(cls)
+    run.__doc__ = text
     names = ", ".join(cls.param_space()) or "none"  # type: ignore[attr-defined]
-    one = typer.Typer(add_completion=False)
     example = " ".join(f"{_flag(n)} {p.default}" for n, p in list(flagged.items())[:2])
-    one.command(name=cls.__name__, help=escape(_doc_text(cls)[0]),
-                short_help=escape(f"{_doc_text(cls)[1]} Parameters: {names}."),
+    one = typer.Typer(add_completion=False)
+    one.command(name=cls.__name__, help=escape(text), short_help=escape(f"{first} Parameters: {names}."),
                 epilog=escape(f"Example: workbench backtest {cls.__name__} --data GOOG {example} --fees 0.001 --save"),
                 context_settings={"help_option_names": ["-h", "--help"]})(run)
-    command = typer.main.get_command(one)
+    return one
+
+
+def strategy_command(cls: type) -> Any:
+    """The ``workbench backtest <Strategy>`` command of strategy class ``cls``."""
+    command = typer.main.get_command(strategy_app(cls))
     command.name = cls.__name__
     return command
 

@@ -108,9 +108,9 @@ def validate(
         freq = wd.infer_frequency(bars)
         digest = wd.content_hash(bars)
     n_sym = bars["symbol"].n_unique() if "symbol" in bars.columns else 1
+    start, end = bars["ts"].dt.min(), bars["ts"].dt.max()
     stdout().print(
-        f"ok: {file} holds {bars.height:,} valid bars of {n_sym} symbol(s), {bars['ts'].min()} to "
-        f"{bars['ts'].max()}, frequency {freq.label} ({freq.periods_per_year:g} bars/year), hash {digest[:12]}",
+        f"ok: {file} holds {bars.height:,} valid bars of {n_sym} symbol(s), {start} to {end}, frequency {freq.label} ({freq.periods_per_year:g} bars/year), hash {digest[:12]}",
         markup=False, soft_wrap=True,
     )
 
