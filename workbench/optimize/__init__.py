@@ -8,7 +8,7 @@ that tell an edge from overfitting, shown next to every best.
 >>> res = grid(wb.data.sample("GOOG"), SmaCross, fast=range(5, 30, 5), slow=range(20, 80, 10),
 ...            direction="long", fees=0.002)
 >>> res.engine, res.frame.height, 0.0 <= res.overfit.dsr <= 1.0
-('fused', 30, True)
+('fused', 28, True)
 """
 
 from workbench.optimize.grid import grid, random
