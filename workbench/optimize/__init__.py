@@ -11,6 +11,7 @@ that tell an edge from overfitting, shown next to every best.
 ('fused', 28, True)
 """
 
+from workbench.optimize.cv import CVResult, cross_validate
 from workbench.optimize.grid import grid, random
 from workbench.optimize.overfit import (
     PBOResult,
@@ -26,9 +27,12 @@ from workbench.optimize.persist import trials
 from workbench.optimize.result import OverfitReport, Stability, SweepResult
 from workbench.optimize.space import SearchSpace, search_space
 from workbench.optimize.splits import CombinatorialPurgedKFold, walk_forward_splits
+from workbench.optimize.study import study
+from workbench.optimize.walk_forward import WalkForwardResult, walk_forward
 
 __all__ = [
-    "grid", "random", "search_space", "SearchSpace", "SweepResult", "OverfitReport", "Stability", "trials",
+    "grid", "random", "study", "walk_forward", "cross_validate", "search_space", "SearchSpace", "SweepResult", "OverfitReport", "Stability",
+    "WalkForwardResult", "CVResult", "trials",
     "PBOResult", "annualize_sharpe", "deannualize_sharpe", "deflated_sharpe_ratio", "expected_maximum_sharpe",
     "minimum_track_record_length", "probabilistic_sharpe_ratio", "probability_of_backtest_overfitting",
     "CombinatorialPurgedKFold", "walk_forward_splits",
