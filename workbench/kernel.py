@@ -101,10 +101,12 @@ def install(*, user: bool = False, prefix: str | Path | None = None) -> Path:
 
     Examples
     --------
-    >>> import json, tempfile
-    >>> where = install(prefix=tempfile.mkdtemp())
+    >>> import json, shutil, tempfile
+    >>> prefix = tempfile.mkdtemp()
+    >>> where = install(prefix=prefix)
     >>> json.loads((where / "kernel.json").read_text())["argv"][0] == sys.executable
     True
+    >>> shutil.rmtree(prefix)
     """
     if user and prefix is not None:
         raise InvalidParameterError(

@@ -110,3 +110,18 @@ def test_a_new_param_adds_a_flag_with_no_cli_change(home) -> None:
     result = runner.invoke(strategy_app(LaggedCross), ["--data", "GOOG", "--param", "lag=9"])
     assert isinstance(result.exception, ValueError)
     assert "`lag` must be an integer in [0, 5]; got 9." in str(result.exception)
+
+
+def test_a_param_named_like_a_setting_is_listed_under_param(home) -> None:
+    class Sized(SmaCross):
+        """A crossover with a parameter named like the engine's `size`."""
+
+        size = Param(0.5, low=0.1, high=1.0, help="fraction to invest")
+
+    runner = CliRunner()
+    text = _flat(runner.invoke(strategy_app(Sized), ["--help"], env={"COLUMNS": "300"}).stdout)
+    assert "size (only as --param size=VALUE): fraction to invest. float in [0.1, 1]; default 0.5." in text
+    result = runner.invoke(strategy_app(Sized), ["--data", "GOOG", "--param", "size=0.25", "--size", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "Sized(fast=10, slow=20, direction='long', size=0.25) on GOOG" in result.stdout
+    assert "settings: size=0.5" in result.stdout

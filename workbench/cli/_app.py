@@ -113,10 +113,16 @@ def kernel_install(
 
     if user and prefix is not None:
         raise typer.BadParameter("give --user or --prefix, not both.", param_hint="'--user' / '--prefix'")
+    from jupyter_client.kernelspec import KernelSpecManager
+
     where = install(user=user, prefix=prefix)
     out = stdout()
     out.print(f"Installed kernel {KERNEL_NAME!r} ({DISPLAY_NAME}) in {where}", markup=False, soft_wrap=True)
     out.print(f"  python  {sys.executable}", markup=False, soft_wrap=True)
+    searched = {str(Path(d).resolve()) for d in KernelSpecManager().kernel_dirs}
+    if str(where.parent.resolve()) not in searched:
+        out.print(f"  note    Jupyter here does not search {where.parent}; set JUPYTER_PATH={where.parents[1]} "
+                  "to use it.", markup=False, soft_wrap=True)
 
 
 def _register_subcommands() -> None:

@@ -24,7 +24,8 @@ from typer.core import TyperGroup
 from workbench.cli._output import spinner, stats_table, stdout
 from workbench.errors import InvalidParameterError, did_you_mean
 
-__all__ = ["app", "StrategyGroup", "strategy_app", "strategy_command", "parse_value", "parse_assignments", "engine_settings"]
+__all__ = ["app", "StrategyGroup", "strategy_app", "strategy_command", "parse_value", "parse_assignments",
+           "engine_settings"]
 
 _PARAMS_PANEL = "Strategy parameters"
 _ENGINE_PANEL = "Engine settings"
@@ -215,13 +216,22 @@ def _signature(cls: type) -> tuple[inspect.Signature, dict[str, Any]]:
         params.append(inspect.Parameter(f"p_{name}", kw, default=None, annotation=Annotated[Optional[str], option]))  # noqa: UP045
     params.append(inspect.Parameter("param", kw, default=None, annotation=Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--param", "-p", metavar="NAME=VALUE", rich_help_panel=_PARAMS_PANEL,
-        help="Set a strategy parameter by name; repeat for several (the same checks as the flags).")]))
+        help=_param_option_help(space, flagged))]))
     params.extend(_engine_parameter(*s) for s in settings)
     params.append(inspect.Parameter("save", kw, default=False, annotation=Annotated[bool, typer.Option(
         "--save", rich_help_panel=_RUN_PANEL, help="Record the run (spec, metrics, equity, trades) in the store.")]))
     params.append(inspect.Parameter("as_json", kw, default=False, annotation=Annotated[bool, typer.Option(
         "--json", rich_help_panel=_RUN_PANEL, help="Print the result as JSON instead of tables.")]))
     return inspect.Signature(params), flagged
+
+
+def _param_option_help(space: dict[str, Any], flagged: dict[str, Any]) -> str:
+    """Help of ``--param``; parameters whose name is taken by another option are listed here."""
+    text = "Set a strategy parameter by name; repeat for several (the same checks as the flags)."
+    for name, p in space.items():
+        if name not in flagged:
+            text += f" {name} (only as --param {name}=VALUE): {_param_help(p)}"
+    return text
 
 
 def _doc_text(cls: type) -> tuple[str, str]:
