@@ -11,7 +11,7 @@ import polars as pl
 
 import workbench.data as wd
 from workbench._paths import workbench_home
-from workbench.errors import DataValidationError, InvalidParameterError, StoreError, did_you_mean
+from workbench.errors import DataValidationError, InvalidParameterError, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.store import DatasetRecord, Store
@@ -96,12 +96,7 @@ def resolve(ref: str, *, store: Store, symbol: str | None = None, tz: str = "UTC
 
 
 def _registered(store: Store, name: str) -> DatasetRecord | None:
-    try:
-        return store.dataset(name)
-    except StoreError as exc:
-        if "No dataset named" in str(exc):
-            return None
-        raise
+    return store.dataset(name) if name in store.datasets()["name"].to_list() else None
 
 
 def _load_registered(record: DatasetRecord) -> pl.DataFrame:
