@@ -104,6 +104,8 @@ def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
     if not ok:
         validate(bars)
         raise DataValidationError("bars break the bar contract. Fix: load them with workbench.data.load().")
+    for a in (o, h, lo, c, v):  # read-only, always: strategies cannot alter the bars, and the
+        a.flags.writeable = False  # kernels see one array type (one compilation serves every run)
     view = Bars(o, h, lo, c, v, arr.ts, arr.symbols, bars)
     return bars, view
 
@@ -159,7 +161,7 @@ def run_signals(cfg: BacktestConfig, view: Bars, sig: Signals, *, owner: str = "
     stop_mode = 1 if sig.stop_mode == "price" else 0
     if sig.stop_mode not in ("percent", "price"):
         raise StrategyError(f"{owner} returned stop_mode={sig.stop_mode!r}; expected 'percent' or 'price'.")
-    out = sim.simulate_signals_nb(
+    out = sim.simulate_signals(
         cfg.record(stop_mode=stop_mode), view.open, view.high, view.low, view.close,
         arrays["entries"], arrays["exits"], arrays["short_entries"], arrays["short_exits"],
         arrays["size"], arrays["limit"], arrays["stop"], arrays["sl"], arrays["tp"], arrays["tsl"], arrays["weight"],
@@ -232,8 +234,8 @@ def _run_callback(cfg: BacktestConfig, view: Bars, strategy: Strategy, style: st
     if style == "numba":
         fn, extra = _check_numba_strategy(strategy, view)
         try:
-            return sim.simulate_callback_nb(rec, view.open, view.high, view.low, view.close, view.volume,
-                                            fn, extra, orders, trades)
+            return sim.simulate_callback(rec, view.open, view.high, view.low, view.close, view.volume,
+                                         fn, extra, orders, trades)
         except Exception as exc:
             if type(exc).__module__.split(".")[0] != "numba":
                 raise

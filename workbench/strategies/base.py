@@ -35,7 +35,6 @@ from workbench.nb.enums import (
     I_TP,
     I_TSL,
     I_WEIGHT,
-    S_LAST_PRICE,
     S_UNITS,
 )
 from workbench.strategies.params import Param
@@ -251,8 +250,9 @@ class Context:
 
     @property
     def equity(self) -> float:
-        units, price = self._state[:, S_UNITS], self._state[:, S_LAST_PRICE]
-        held = np.where(units != 0.0, units * price, 0.0)
+        """Cash plus every position marked at this bar's close."""
+        units = self._state[:, S_UNITS]
+        held = np.where(units != 0.0, units * self.close[-1], 0.0)
         return float(self._cash.sum() + held.sum())
 
     def _entry(self, j: int, direction: int, size, limit, stop, sl, tp, tsl, weight) -> None:
