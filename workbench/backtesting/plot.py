@@ -29,14 +29,17 @@ def plot_result(result: BacktestResult, *, max_points: int = 5_000) -> Any:
     import hvplot.polars  # noqa: F401  (registers .hvplot on polars frames)
 
     symbol = result.view.symbols[0]
+    title = f"{symbol} and trades" if symbol != "asset" else "Price and trades"
     price = pl.DataFrame({"ts": result.equity["ts"], "close": result.view.close[:, 0]})
     trades = result.trades.filter(pl.col("symbol") == symbol)
-    price_plot = downsample(price, max_points).hvplot.line(x="ts", y="close", title=f"{symbol} and trades",
+    price_plot = downsample(price, max_points).hvplot.line(x="ts", y="close", title=title,
                                                            ylabel="price", height=300, responsive=True)
     entries = trades.select(pl.col("entry_ts").alias("ts"), pl.col("entry_price").alias("price"), "direction")
     exits = trades.filter(~pl.col("is_open")).select(pl.col("exit_ts").alias("ts"), pl.col("exit_price").alias("price"))
-    marks = (entries.hvplot.scatter(x="ts", y="price", by="direction", marker="triangle", size=60)
-             * exits.hvplot.scatter(x="ts", y="price", color="black", marker="x", size=60, label="exit"))
+    marks = (entries.hvplot.scatter(x="ts", y="price", by="direction", marker="triangle", size=60,
+                                    height=300, responsive=True)
+             * exits.hvplot.scatter(x="ts", y="price", color="black", marker="x", size=60, label="exit",
+                                    height=300, responsive=True))
     eq = downsample(result.equity.select("ts", "equity"), max_points)
     peak = result.equity["equity"].cum_max()
     dd = downsample(result.equity.select("ts", ((pl.col("equity") / peak) - 1).alias("drawdown")), max_points)
