@@ -18,7 +18,7 @@ from workbench._version import __version__
 
 configure_numba_cache()  # before anything imports numba
 
-_SUBMODULES = {"data", "store", "metrics", "strategies", "optimize", "portfolio", "nb", "errors", "indicators", "backtesting"}
+_SUBMODULES = {"data", "store", "metrics", "strategies", "optimize", "portfolio", "nb", "errors", "indicators", "backtesting", "ui", "demo", "kernel"}
 _ATTRS = {
     "backtest": ("workbench.backtesting", "backtest"),
     "BacktestConfig": ("workbench.backtesting", "BacktestConfig"),
