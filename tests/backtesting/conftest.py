@@ -7,6 +7,7 @@ session-scoped ``kit`` namespace (test modules cannot import each other under
 from __future__ import annotations
 
 import importlib.util
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -73,7 +74,7 @@ def _load_reference() -> Any:
     path = Path(__file__).with_name("reference.py")
     spec = importlib.util.spec_from_file_location("workbench_tests_backtesting_reference", path)
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
