@@ -164,13 +164,15 @@ class TrendPullback(Strategy):
         trend = ind.sma(close, self.trend)
         r = ind.rsi(close, self.rsi_window)
         atr = ind.atr(bars.high, bars.low, close, self.atr_window)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             uptrend = close > trend
             entries = uptrend & crossed_above(r, self.oversold)
             strength = (close - trend) / atr
-        return Signals(
-            entries=entries, sl=close - self.stop_atr * atr, tp=close + self.target_atr * atr,
-            tsl=self.trail_atr * atr, weight=signal_weight(strength), stop_mode="price",
+            stop = close - self.stop_atr * atr
+            trail = self.trail_atr * atr
+        return Signals(  # no stop where it would fall at or below zero, no trail without range
+            entries=entries, sl=np.where(stop > 0, stop, np.nan), tp=close + self.target_atr * atr,
+            tsl=np.where(trail > 0, trail, np.nan), weight=signal_weight(strength), stop_mode="price",
         )
 
 
