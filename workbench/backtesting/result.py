@@ -49,11 +49,36 @@ class BacktestResult:
     config : BacktestConfig
     strategy : Strategy
     equity : polars.DataFrame
-        ``ts, equity, cash`` (the total of all accounts), plus per-asset account columns when
-        assets trade in separate accounts.
-    returns, orders, trades, positions : polars.DataFrame
+        One row per bar, at its close: ``ts`` (datetime, UTC), ``equity`` and ``cash`` (float,
+        the total of all accounts), plus ``equity_<symbol>`` per asset when several assets
+        trade in separate accounts.
+    returns : polars.DataFrame
+        ``ts``, ``return`` (float): the per-bar simple return of the total equity (the first
+        against the starting cash).
+    orders : polars.DataFrame
+        One row per order outcome: ``id`` (int), ``ts`` and ``bar`` (int) of the fill or
+        rejection, ``symbol``, ``side`` (``buy``/``sell``), ``kind`` (``market``, ``limit``,
+        ``stop``, ``stop_limit``, ``stop_loss``, ``take_profit``, ``trailing_stop``,
+        ``liquidation``), ``size`` (units, float), ``price`` (after spread and slippage),
+        ``fees``, ``slippage`` (cash cost of slippage and spread), ``status`` (``filled``,
+        ``rejected``, ``cancelled``, ``expired``), ``reason`` (of a rejection: ``no_cash``,
+        ``zero_size``, ``short_disabled``, ``max_leverage``, ``no_price``; else ``none``),
+        ``signal_bar`` (int) and ``signal_ts`` of the decision.
+    trades : polars.DataFrame
+        One row per round trip: ``id``, ``symbol``, ``direction`` (``long``/``short``),
+        ``size``, ``entry_bar``/``entry_ts``/``entry_price``, ``exit_bar``/``exit_ts``/
+        ``exit_price``, ``pnl`` (cash, net of fees), ``ret`` (``pnl`` over the entry value),
+        ``entry_fees``, ``exit_fees``, ``exit_reason`` (``signal``, ``stop_loss``,
+        ``take_profit``, ``trailing_stop``, ``reverse``, ``end_of_data``, ``liquidation``),
+        ``is_open`` (bool; an open trade is valued at the last close), ``weight`` (requested
+        at entry, NaN if none) and ``duration_bars`` (int).
+    positions : polars.DataFrame
+        Long format, one row per bar and asset: ``ts``, ``symbol``, ``units`` (negative when
+        short), ``value`` (units × close) and ``weight`` (value over the account's equity).
     stats : Stats
         Every figure of :mod:`workbench.metrics`, annualized with the data frequency.
+    run_id : str
+        16 hex digits hashing :attr:`spec` (strategy, parameters, settings, data, version).
     """
 
     config: BacktestConfig
