@@ -132,7 +132,7 @@ def test_style():
 
     assert (Vec().style, Py().style, Nb().style) == ("vectorized", "python", "numba")
     with pytest.raises(StrategyError, match="Nothing defines no decisions"):
-        Nothing().style
+        _ = Nothing().style
     assert all(cls().style == "vectorized" for cls in BUILTIN.values())
 
 
