@@ -55,3 +55,39 @@ __all__ = [
     "risk_parity",
     "sample_covariance",
 ]
+
+from workbench.portfolio.rebalance import TargetWeights, rebalance  # noqa: E402
+from workbench.portfolio.result import PortfolioResult, contributions  # noqa: E402
+from workbench.portfolio.rolling import rolling_allocation, rolling_weights  # noqa: E402
+
+__all__ += [
+    "PortfolioResult",
+    "TargetWeights",
+    "contributions",
+    "rebalance",
+    "rolling_allocation",
+    "rolling_weights",
+]
+
+from workbench.portfolio.account import Account, InsufficientCashError, Position  # noqa: E402
+from workbench.portfolio.multi import MultiStrategyResult, combine  # noqa: E402
+from workbench.portfolio.sizing import (  # noqa: E402
+    EntrySignal,
+    PositionEstimate,
+    PositionSizer,
+    estimate_position,
+    sized_backtest,
+)
+
+__all__ += [
+    "Account",
+    "EntrySignal",
+    "InsufficientCashError",
+    "MultiStrategyResult",
+    "Position",
+    "PositionEstimate",
+    "PositionSizer",
+    "combine",
+    "estimate_position",
+    "sized_backtest",
+]
