@@ -165,14 +165,20 @@ def test_stop_limit_buy(kit, rows, fill):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (pending_fill_price_nb): a buy stop-limit with limit < stop whose stop triggers "
-    "intrabar (open 9 < stop 10.5 <= high 11) falls through to the plain-limit rule and fills "
-    "at the bar's open 9, before the stop had triggered; it should wait for the low to come "
-    "back to the limit after the trigger (next bar: 9.5)"))
-def test_stop_limit_buy_with_limit_below_stop_never_fills_before_the_trigger(kit):
-    rows = [[10] * 4, [9, 11, 8.5, 10], [10, 10.2, 9.3, 10], [10] * 4]
-    res = run(kit, rows, {"entries": {0: True}, "stop": {0: 10.5}, "limit": {0: 9.5}})
-    assert fills(res) == [(2, "buy", "stop_limit", 10.0, 9.5)]
+    "kernel bug (pending_fill_price_nb): a stop-limit whose limit is on the far side of its "
+    "stop (buy: limit 9.5 < stop 10.5) and whose stop triggers intrabar (open 9 < 10.5 <= "
+    "high 11) falls through to the plain-limit rule and fills at the bar's open (9), before "
+    "the stop had triggered; it should wait for the price to come back to the limit after the "
+    "trigger (next bar: 9.5). Mirrored for sells."))
+@pytest.mark.parametrize(("side", "rows", "signals", "fill"), [
+    ("buy", [[10] * 4, [9, 11, 8.5, 10], [10, 10.2, 9.3, 10], [10] * 4],
+     {"entries": {0: True}, "stop": {0: 10.5}, "limit": {0: 9.5}}, 9.5),
+    ("sell", [[10] * 4, [11, 11.5, 9, 10], [10, 10.7, 9.8, 10], [10] * 4],
+     {"short_entries": {0: True}, "stop": {0: 9.5}, "limit": {0: 10.5}}, 10.5),
+])
+def test_stop_limit_with_limit_beyond_the_stop_never_fills_before_the_trigger(kit, side, rows, signals, fill):
+    res = run(kit, rows, signals)
+    assert fills(res) == [(2, side, "stop_limit", 10.0, fill)]
 
 
 def test_order_valid_bars_expires_an_unfilled_entry(kit):

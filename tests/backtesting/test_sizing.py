@@ -166,6 +166,39 @@ def test_target_rebalancing(kit):
     assert t["pnl"][0] == pytest.approx((50 - 0.2 * eq / 110) * 10)
 
 
+class Flip(Strategy):
+    """Target ``first`` at bar 0, then ``second`` (the other side) at bar 2."""
+
+    def __init__(self, first, second):
+        object.__setattr__(self, "_w", (first, second))
+        super().__init__()
+
+    def on_bar(self, ctx):
+        if ctx.t in (0, 2):
+            ctx.target(0, self._w[ctx.t // 2])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "kernel bug (execute_nb): an order that crosses zero (a rebalance from -50 units to a "
+    "+0.8 target, or from +50 to -0.8) is checked as if all of it added exposure: `avail` "
+    "subtracts the value of the position being closed and the whole size is compared with "
+    "`max_add`, so the buy is shrunk to 50 units (ending flat) and the sell is rejected "
+    "'no_cash', although 80 units of 10,000 equity at 100 fit"))
+@pytest.mark.parametrize(("first", "second"), [(-0.5, 0.8), (0.5, -0.8)])
+def test_target_rebalancing_across_zero(kit, first, second):
+    res = wb.backtest(kit.make_bars(P100 + P100), Flip(first, second))
+    assert res.orders["status"].to_list() == ["filled", "filled"]
+    assert res.positions["units"].to_list() == pytest.approx([0, 50 * np.sign(first), 50 * np.sign(first)]
+                                                             + [80 * np.sign(second)] * 5)
+
+
+def test_target_rebalancing_to_the_same_size_the_other_way(kit):
+    res = wb.backtest(kit.make_bars(P100 + P100), Flip(-0.5, 0.5))
+    assert res.positions["units"].to_list()[-1] == pytest.approx(50.0)
+    t = res.trades.sort("entry_bar")
+    assert t["direction"].to_list() == ["short", "long"] and t["exit_bar"][0] == 3 and t["entry_bar"][1] == 3
+
+
 # --------------------------------------------------------------------------- leverage and margin
 def test_leverage_lets_cash_go_negative(kit):
     res = run(kit, P100, {"entries": {0: True}}, size=2.0, leverage=2)
@@ -234,3 +267,21 @@ def test_cash_sharing_serves_assets_in_symbol_order(kit):
     res = wb.backtest(pl.concat([a, b]), kit.Replay(entries=entries), cash=1_000, cash_sharing=True, size=0.5)
     assert res.orders["size"].to_list() == pytest.approx([5.0, 10.0])
     assert res.equity["cash"][1] == pytest.approx(0.0)
+
+
+def test_margin_call_on_a_shared_account_liquidates_every_position(kit):
+    """One account, two leveraged longs: B's crash brings the whole account under the margin
+    and both positions are closed at that close."""
+    a = kit.make_bars([[100.0] * 4] * 5, symbol="A")
+    b = kit.make_bars([[50.0] * 4, [50.0] * 4, [30, 30, 20, 20], [20.0] * 4, [20.0] * 4], symbol="B")
+    entries = np.zeros((5, 2), dtype=bool)
+    entries[0] = True
+    res = wb.backtest(pl.concat([a, b]), kit.Replay(entries=entries), cash=10_000, cash_sharing=True,
+                      leverage=2, size=1.0, maintenance_margin=0.3)
+    # A: 100 units at 100 (10,000); B: 200 units at 50 (10,000): cash -10,000. At bar 2's close
+    # equity = -10,000 + 10,000 + 4,000 = 4,000 < 30% of 14,000 = 4,200 -> both liquidated
+    liq = res.orders.filter(pl.col("kind") == "liquidation")
+    assert liq["symbol"].to_list() == ["A", "B"] and liq["bar"].to_list() == [2, 2]
+    assert liq["price"].to_list() == [100.0, 20.0]
+    assert set(res.trades["exit_reason"]) == {"liquidation"}
+    assert res.final_equity == pytest.approx(4_000.0)
