@@ -5,9 +5,12 @@ usual. Trials are asked for and told in batches: one batch of parameter sets is 
 call of the fused parallel kernel (or of the engine), instead of one backtest per ask.
 
 Storage: in memory (default), the workbench store's database (``storage="store"`` or a
-:class:`~workbench.store.Store`; the study lives in Optuna's own tables there, which
-``optuna-dashboard <database url>`` shows), or any Optuna RDB URL such as PostgreSQL, so several
-processes or machines work on one study. RDB storages record a heartbeat for the trials being
+:class:`~workbench.store.Store`), or any Optuna RDB URL such as PostgreSQL, so several processes
+or machines work on one study. Optuna versions its tables with Alembic's default
+``alembic_version`` table, as the store does, so the two cannot share one schema: with a
+PostgreSQL store the studies live in the schema ``optuna`` of the same database, with a SQLite
+store in the file ``<store>-optuna.db`` beside it. :func:`store_storage_url` gives that URL, for
+``optuna.load_study`` and ``optuna-dashboard <url>``. RDB storages record a heartbeat for the trials being
 evaluated; a worker killed mid-batch leaves its trials stale, the next batch of any worker marks
 them failed and re-queues their parameters, and the study still reaches its trial count.
 """
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 
     from workbench.store import Store
 
-__all__ = ["study", "distributions", "SAMPLERS"]
+__all__ = ["study", "distributions", "store_storage_url", "SAMPLERS"]
 
 SAMPLERS = ("tpe", "cmaes", "gp", "nsga2", "random")
 Sampler = Literal["tpe", "cmaes", "gp", "nsga2", "random"]
@@ -105,6 +108,37 @@ def _sampler(sampler: Any, seed: int | None, n_objectives: int) -> Any:
     return optuna.samplers.GPSampler(seed=seed)
 
 
+def store_storage_url(store: Store) -> str:
+    """The Optuna storage URL of the studies kept with ``store`` (password included: keep it
+    out of logs). PostgreSQL: the same database with ``search_path`` set to the schema
+    ``optuna`` (created if missing); SQLite: the file ``<store>-optuna.db`` beside the store.
+
+    Raises
+    ------
+    InvalidParameterError
+        An in-memory store, or a database other than SQLite and PostgreSQL.
+    """
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    url = store.engine.url
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise InvalidParameterError(
+                "an in-memory store cannot hold Optuna studies; open the store on a file or use storage=None."
+            )
+        path = Path(url.database)  # type: ignore[arg-type]
+        return url.set(database=str(path.with_name(f"{path.stem}-optuna{path.suffix or '.db'}"))).render_as_string(
+            hide_password=False)
+    if backend == "postgresql":
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS optuna"))
+        return url.update_query_dict({"options": "-csearch_path=optuna"}).render_as_string(hide_password=False)
+    raise InvalidParameterError(f"Optuna studies in the store need SQLite or PostgreSQL; this store uses {backend!r}.")
+
+
 def _storage(storage: Any, heartbeat_interval: int, grace_period: int | None) -> tuple[Any, Any]:
     """The Optuna storage and, when the store's database is used, the Store."""
     import optuna
@@ -120,7 +154,7 @@ def _storage(storage: Any, heartbeat_interval: int, grace_period: int | None) ->
         storage = Store()
     if isinstance(storage, Store):
         store = storage
-        url = storage.engine.url.render_as_string(hide_password=False)
+        url = store_storage_url(storage)
     elif isinstance(storage, str):
         url = storage
     else:
@@ -178,7 +212,8 @@ def study(
         The study runs until it holds at least this many complete trials (counting those of
         earlier runs and of other workers sharing the storage).
     storage
-        None (in memory), ``"store"`` or a Store (its database), an RDB URL, or an Optuna storage.
+        None (in memory), ``"store"`` or a Store (next to its tables, see
+        :func:`store_storage_url`), an RDB URL, or an Optuna storage.
     study_name
         Name of the study; an existing study of that name in ``storage`` is continued.
     pruner
