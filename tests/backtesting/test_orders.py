@@ -313,6 +313,36 @@ def test_percent_stops_from_signals_override_settings(kit):
     assert trade_rows(res) == [("long", 1, 10.0, 2, 9.7, "stop_loss")]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "kernel bug (set_stops_nb, entry_units_nb): the settings' sl/tp/tsl are fractions of price, "
+    "but for a strategy with stop_mode='price' the kernel reads them as absolute levels: "
+    "sl=0.05 becomes a stop at price 0.05 (never hit; expected 9.5, exit on bar 2), tsl=0.03 a "
+    "0.03-point trail (exit on bar 1 at 9.97; expected a 3% trail, exit on bar 2 at 9.894). "
+    "Until fixed, backtest() refuses the combination (engine._check_default_stops)"))
+@pytest.mark.parametrize(("signals", "settings", "exit_"), [
+    ({"tp": {0: 11.0}}, {"sl": 0.05}, (2, 9.5, "stop_loss")),
+    ({"sl": {0: 9.0}}, {"tsl": 0.03}, (2, 10.2 * 0.97, "trailing_stop")),
+])
+def test_setting_stops_stay_fractions_with_a_price_mode_strategy(kit, signals, settings, exit_):
+    rows = [[10] * 4, [10, 10.2, 9.8, 10], [10, 10.4, 9.4, 9.6], [10] * 4]
+    res = run(kit, rows, {"entries": {0: True}, "stop_mode": "price", **signals}, **settings)
+    t = res.trades.row(0, named=True)
+    assert (t["exit_bar"], t["exit_price"], t["exit_reason"]) == (exit_[0], pytest.approx(exit_[1]), exit_[2])
+
+
+def test_setting_stops_with_a_price_mode_strategy_are_refused_where_they_would_be_read(kit):
+    rows = [[10] * 4, [10, 10.2, 9.8, 10], [10, 10.4, 9.4, 9.6], [10] * 4]
+    with pytest.raises(wb.errors.InvalidParameterError) as info:
+        run(kit, rows, {"entries": {0: True}, "tp": {0: 11.0}, "stop_mode": "price"}, sl=0.05)
+    assert str(info.value) == (
+        "`sl=0.05` is a fraction of price, but Replay gives absolute stops (stop_mode='price') and no `sl` for "
+        "its entry at bar 0. Fix: give `sl` from the strategy for every entry, or drop the `sl` setting.")
+    # given by the strategy for every entry, the setting is never read: accepted
+    rows[2] = [10, 10.4, 8.8, 9.6]
+    res = run(kit, rows, {"entries": {0: True}, "sl": {0: 9.0}, "stop_mode": "price"}, sl=0.05)
+    assert res.trades["exit_reason"][0] == "stop_loss" and res.trades["exit_price"][0] == 9.0
+
+
 def test_trailing_distance_in_price_mode(kit):
     rows = ENTRY + [[10.5, 12, 10.5, 11.8], [11.5, 11.6, 10.9, 11], [11] * 4]
     res = run(kit, rows, {"entries": {0: True}, "tsl": {0: 1.0}, "stop_mode": "price"})
