@@ -46,9 +46,14 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
     Raises
     ------
     InvalidParameterError
-        For an unknown or out-of-range setting.
+        For an unknown or out-of-range setting, or setting stops (fractions of price) that a
+        ``stop_mode="price"`` strategy leaves to be read as absolute levels.
     StrategyError
-        When the strategy's signals have the wrong shape, NaN, or need shorting that is off.
+        When the strategy's signals have the wrong shape, NaN, non-positive sizes, prices or
+        stops on an entry, or need shorting that is off; when a Numba strategy's callback is
+        not compiled or cannot be compiled.
+    DataValidationError
+        When the bars break the bar contract.
 
     Examples
     --------
