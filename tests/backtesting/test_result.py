@@ -147,6 +147,14 @@ def test_run_id_is_stable_and_changes_with_the_spec(goog):
     assert len(set(ids.values())) == len(ids)
 
 
+def test_run_id_ignores_how_equal_settings_are_spelled(goog):
+    a = wb.backtest(goog, SmaCross(fast=10), cash=10_000, allow_short=True, order_valid_bars=0, fees=0)
+    b = wb.backtest(goog, SmaCross(fast=np.int64(10)), cash=np.float64(1e4), allow_short=np.True_,
+                    order_valid_bars=np.int64(0), fees=0.0)
+    assert a.run_id == b.run_id
+    assert type(b.config.allow_short) is bool and type(b.config.cash) is float
+
+
 def test_save_writes_a_run_with_artifacts(res, tmp_path):
     store = Store(f"sqlite:///{tmp_path}/db.sqlite", artifacts_dir=tmp_path / "artifacts")
     try:

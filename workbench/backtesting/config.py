@@ -124,6 +124,7 @@ class BacktestConfig:
         for name in ("allow_short", "reverse", "accumulate", "cash_sharing"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise InvalidParameterError(f"`{name}` must be True or False; got {getattr(self, name)!r}.")
+            set_(self, name, bool(getattr(self, name)))  # a plain bool: the same run id for np.True_
         for name in ("sl", "tp", "tsl"):
             value = getattr(self, name)
             if value is not None:
