@@ -89,7 +89,7 @@ def estimate_targets(
     ts = pl.Series("ts", view.ts[1:]).dt.replace_time_zone("UTC")
     targets = np.empty((at.size, view.n_assets))
     previous = None
-    for k, t in enumerate(at):
+    for k, t in enumerate(at.tolist()):
         window = r[t - lookback: t]
         try:
             w = _one(how, window, ts[t - lookback: t], view.symbols, covariance, constraints, options, previous)

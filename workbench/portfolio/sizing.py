@@ -101,9 +101,10 @@ class EntrySignal:
 @dataclass(frozen=True)
 class PositionEstimate:
     """A sized entry, previewed: ``units`` at the fill ``price`` (after spread and slippage), its
-    ``value``, ``weight`` of equity, ``fees``, total ``cost`` (value + fees), the ``risk`` (cash
-    lost if the stop is hit, NaN without a stop) and ``risk_pct`` of equity, the ``rule`` used and
-    the cap that bound it (``capped_by``)."""
+    ``value``, the ``weight`` of equity allotted to it (what the entry spends, fees included, as
+    recorded in the trades), ``fees``, total ``cost`` (value + fees), the ``risk`` (cash lost if
+    the stop is hit, entry fees included; NaN without a stop) and ``risk_pct`` of equity, the
+    ``rule`` used and the cap that bound it (``capped_by``)."""
 
     symbol: str
     direction: int
@@ -180,8 +181,8 @@ def estimate_position(signal: EntrySignal | Mapping[str, Any], account: Account,
     else:
         stop_price = sig.price * (1 - d * sig.stop) if sig.stop_mode == "percent" else sig.stop
         risk = units * max(d * (fill - stop_price), 0.0) + fees
-    return PositionEstimate(sig.symbol, d, units, fill, value, value / eq if eq > 0 else 0.0, fees, value + fees,
-                            risk, risk / eq if eq > 0 else math.nan, rule, cap)
+    return PositionEstimate(sig.symbol, d, units, fill, value, w, fees, value + fees, risk,
+                            risk / eq if eq > 0 else math.nan, rule, cap)
 
 
 _BOOL = ("entries", "exits", "short_entries", "short_exits")
