@@ -13,12 +13,15 @@ import numba
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import workbench as wb
 from workbench import indicators as ind
+from workbench.backtesting.engine import prepare_bars
 from workbench.nb.enums import I_ENTRY, I_EXIT
-from workbench.strategies import Param, SmaCross, Strategy
+from workbench.strategies import Param, Signals, SmaCross, Strategy
 
 
 @numba.njit
@@ -167,3 +170,65 @@ def test_context_account_view(three):
     np.testing.assert_allclose(rows["cash"].to_numpy(), res.equity["cash"].to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(rows["equity"].to_numpy(), res.equity["equity"].to_numpy(), rtol=1e-12)
     np.testing.assert_array_equal(rows["p1"].to_numpy(), units)
+
+
+class ReplayVectorized(Strategy):
+    """Returns the signal arrays it was built with."""
+
+    def __init__(self, arrays):
+        object.__setattr__(self, "_a", arrays)
+        super().__init__()
+
+    def signals(self, bars):
+        return Signals(**self._a)
+
+
+class ReplayPython(Strategy):
+    """Places, bar by bar through the Context, the orders that signal arrays describe."""
+
+    def __init__(self, arrays):
+        object.__setattr__(self, "_a", arrays)
+        super().__init__()
+
+    def on_bar(self, ctx):
+        a, t = self._a, ctx.t
+        for j in range(len(ctx.symbols)):
+            el, es, xl, xs = (bool(a[k][t, j]) for k in ("entries", "short_entries", "exits", "short_exits"))
+            if xl and xs:
+                ctx.exit(j)
+            elif xl:
+                ctx.exit_long(j)
+            elif xs:
+                ctx.exit_short(j)
+            if el != es:
+                kw = {k: (None if np.isnan(a[k][t, j]) else float(a[k][t, j]))
+                      for k in ("size", "limit", "stop", "sl", "tp", "tsl", "weight")}
+                (ctx.buy if el else ctx.sell)(j, **kw)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_vectorized_and_python_styles_agree_on_random_orders(seed):
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(20, 70)), int(rng.integers(1, 3))
+    bars = wb.data.synthetic(n, n_symbols=m, seed=seed % 100_000, sigma=1.0)
+    close = prepare_bars(bars)[1].close
+    p = rng.uniform(0.05, 0.3)
+    arrays = {k: rng.random((n, m)) < p for k in ("entries", "exits", "short_entries", "short_exits")}
+
+    def sparse(values, q):
+        return np.where(rng.random((n, m)) < q, values, np.nan)
+
+    arrays.update(
+        size=sparse(rng.uniform(0.1, 1.0, (n, m)), 0.3),
+        limit=sparse(close * rng.uniform(0.97, 1.01, (n, m)), 0.3),
+        stop=sparse(close * rng.uniform(0.99, 1.03, (n, m)), 0.2),
+        sl=sparse(rng.uniform(0.01, 0.1, (n, m)), 0.4), tp=sparse(rng.uniform(0.02, 0.2, (n, m)), 0.4),
+        tsl=sparse(rng.uniform(0.01, 0.1, (n, m)), 0.3), weight=sparse(rng.uniform(0.2, 1.0, (n, m)), 0.3),
+    )
+    cfg = {"fill": ["next_open", "same_close"][int(rng.integers(2))], "cash_sharing": bool(rng.random() < 0.5),
+           "accumulate": bool(rng.random() < 0.3), "order_valid_bars": int(rng.integers(0, 3)), "fees": 0.001,
+           "leverage": 2.0}
+    vec = wb.backtest(bars, ReplayVectorized(arrays), **cfg)
+    py = wb.backtest(bars, ReplayPython(arrays), **cfg)
+    _same(vec, py)
