@@ -3,8 +3,11 @@
 Configured equivalently: our fill at the next open is vectorbt's ``price=open`` with the
 signals shifted one bar later; entries sized at all available cash are ``size=np.inf`` in
 ``size_type="amount"`` with whole units (``size_granularity=1``); fees 0.002 of traded value;
-long and short signals with ``upon_opposite_entry="reverse"`` (an opposite entry closes the
-position and opens the other way). The position is valued at each close (``close``).
+long and short signals (``short_entries``, vectorbt's two-way mode: its ``direction`` is ignored
+when short signals are given) with ``upon_opposite_entry="reverse"`` (an opposite entry
+closes the position and opens the other way). The position is valued at each close
+(``close``). Return-based figures are annualized with 252 bars a year on both sides
+(vectorbt's ``year_freq="252 days"`` with daily bars).
 
 What cannot be matched order for order: vectorbt fills a reversal as *one* order (close and
 open together, one fee on the whole size), ours as two orders (the close, then the entry sized
@@ -96,3 +99,37 @@ def test_total_fees_and_return(case):
     assert ours.stats.total_fees == pytest.approx(pf.orders.records["fees"].sum(), rel=1e-12)
     assert ours.stats.total_return == pytest.approx(pf.total_return(), rel=1e-10)
     assert ours.stats.max_drawdown == pytest.approx(pf.max_drawdown(), rel=1e-10)
+
+
+def test_stats_defined_alike(case):
+    ours, pf = case
+    s = ours.stats
+    trades = pf.trades.closed
+    acc = pf.get_returns_acc(year_freq="252 days")
+    pairs = {
+        "closed trades": (s.n_trades, trades.count()),
+        "open trades": (s.n_open_trades, pf.trades.open.count()),
+        "win rate": (s.win_rate, trades.win_rate()),
+        "profit factor": (s.profit_factor, trades.profit_factor()),
+        "expectancy": (s.expectancy, trades.expectancy()),
+        "sqn": (s.sqn, trades.sqn()),
+        "best trade": (s.best_trade, trades.returns.max()),
+        "worst trade": (s.worst_trade, trades.returns.min()),
+        "avg trade": (s.avg_trade, trades.returns.mean()),
+        "avg win": (s.avg_win, trades.winning.returns.mean()),
+        "avg loss": (s.avg_loss, trades.losing.returns.mean()),
+        "max drawdown duration": (s.max_drawdown_duration, pf.drawdowns.duration.max()),
+        "sharpe": (s.sharpe_ratio, acc.sharpe_ratio()),
+        "sortino": (s.sortino_ratio, acc.sortino_ratio()),
+        "calmar": (s.calmar_ratio, acc.calmar_ratio()),
+        "annual return": (s.annual_return, acc.annualized()),
+        "annual volatility": (s.annual_volatility, acc.annualized_volatility()),
+        "omega": (s.omega_ratio, acc.omega_ratio()),
+        "tail ratio": (s.tail_ratio, acc.tail_ratio()),
+        "value at risk": (s.value_at_risk, acc.value_at_risk()),
+        "conditional value at risk": (s.conditional_value_at_risk, acc.cond_value_at_risk()),
+    }
+    for name, (mine, theirs) in pairs.items():
+        assert mine == pytest.approx(theirs, rel=1e-6, abs=1e-9), name
+    open_pnl = ours.trades.filter(pl.col("is_open"))["pnl"].sum()
+    assert open_pnl == pytest.approx(pf.trades.open.pnl.sum(), rel=1e-9)
