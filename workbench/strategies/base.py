@@ -76,9 +76,8 @@ class Signals:
     scalars broadcast. Values are read only on bars with an entry.
 
     On one bar, a long and a short entry cancel out, and so do an entry and an exit of the same
-    side (or exits of both sides); an entry in the direction already held is ignored unless the
-    backtest ``accumulate``\ s, and an opposite one reverses the position unless ``reverse`` is
-    off. A new entry replaces a pending limit/stop entry (recorded as ``cancelled``).
+    side (or exits of both sides); an entry in the direction already held is ignored unless
+    ``accumulate`` is on, and an opposite one reverses the position unless ``reverse`` is off. A new entry replaces a pending limit/stop entry (recorded as ``cancelled``).
     """
 
     entries: Any = None
