@@ -77,7 +77,8 @@ class Signals:
 
     On one bar, a long and a short entry cancel out, and so do an entry and an exit of the same
     side (or exits of both sides); an entry in the direction already held is ignored unless
-    ``accumulate`` is on, and an opposite one reverses the position unless ``reverse`` is off. A new entry replaces a pending limit/stop entry (recorded as ``cancelled``).
+    ``accumulate`` is on, and an opposite one reverses the position unless ``reverse`` is off.
+    A new entry replaces a pending limit/stop entry (recorded as ``cancelled``).
     """
 
     entries: Any = None
