@@ -16,14 +16,21 @@ from hypothesis import strategies as st
 
 from workbench.errors import InvalidParameterError, OptimizationError
 from workbench.optimize.space import constraint_expr, search_space
-from workbench.strategies import DonchianBreakout, EmaCross, Param, RsiMeanReversion, SmaCross, Strategy
+from workbench.strategies import (
+    DonchianBreakout,
+    EmaCross,
+    Param,
+    RsiMeanReversion,
+    SmaCross,
+    Strategy,
+)
 
 
 def _reference_grid(cls, values: dict[str, list]) -> list[tuple]:
     names = list(values)
     out = []
     for combo in itertools.product(*values.values()):
-        row = dict(zip(names, combo))
+        row = dict(zip(names, combo, strict=False))
         try:
             cls.check_constraints(row)
         except InvalidParameterError:
@@ -41,7 +48,7 @@ def test_grid_equals_product_filtered_by_the_strategy_constraints():
 
 def test_declared_bounds_and_step_are_the_default_range():
     space = search_space(RsiMeanReversion, window=14, direction="long")
-    lower = dict(zip(space.names, space.dims))["lower"].values
+    lower = dict(zip(space.names, space.dims, strict=False))["lower"].values
     assert lower == tuple(float(v) for v in range(1, 51))
     grid = space.grid()
     assert grid.height == len(_reference_grid(RsiMeanReversion, {
@@ -153,7 +160,7 @@ def test_compiled_constraints_equal_python_eval(rows):
     for expr in _EXPRESSIONS:
         got = frame.select(constraint_expr([expr], ["a", "b", "c"]).alias("ok"))["ok"].to_list()
         want = [bool(eval(expr, {"__builtins__": {}, "abs": abs, "min": min, "max": max},  # noqa: S307
-                          dict(zip("abc", r)))) for r in rows]
+                          dict(zip("abc", r, strict=False)))) for r in rows]
         assert got == want, expr
 
 

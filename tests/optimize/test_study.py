@@ -24,8 +24,8 @@ import pytest
 import workbench as wb
 from workbench.errors import InvalidParameterError, OptimizationError
 from workbench.optimize import study
-from workbench.optimize.study import distributions, store_storage_url
 from workbench.optimize.space import search_space
+from workbench.optimize.study import distributions, store_storage_url
 from workbench.store import Store
 from workbench.strategies import RsiMeanReversion, SmaCross
 

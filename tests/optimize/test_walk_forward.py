@@ -34,14 +34,14 @@ def test_folds_follow_the_splitter(goog, wf):
     splits = list(walk_forward_splits(goog.height, train=600, test=300))
     ts = goog["ts"]
     assert wf.folds.height == len(splits) == 5
-    for row, (tr, te) in zip(wf.folds.iter_rows(named=True), splits):
+    for row, (tr, te) in zip(wf.folds.iter_rows(named=True), splits, strict=False):
         assert (row["train_start"], row["train_end"]) == (ts[int(tr[0])], ts[int(tr[-1])])
         assert (row["test_start"], row["test_end"]) == (ts[int(te[0])], ts[int(te[-1])])
     assert wf.equity["ts"].to_list() == ts[600:2100].to_list()
 
 
 def test_chosen_parameters_are_the_in_sample_best(goog, wf):
-    for row, (tr, _) in zip(wf.folds.iter_rows(named=True), walk_forward_splits(goog.height, train=600, test=300)):
+    for row, (tr, _) in zip(wf.folds.iter_rows(named=True), walk_forward_splits(goog.height, train=600, test=300), strict=False):
         fold = goog[int(tr[0]) : int(tr[-1]) + 1]
         best, best_params = -np.inf, None
         for f in range(5, 30, 5):
@@ -55,7 +55,7 @@ def test_chosen_parameters_are_the_in_sample_best(goog, wf):
 
 def test_out_of_sample_equity_is_stitched_from_each_fold(goog, wf):
     parts = []
-    for row, (tr, te) in zip(wf.folds.iter_rows(named=True), walk_forward_splits(goog.height, train=600, test=300)):
+    for row, (tr, te) in zip(wf.folds.iter_rows(named=True), walk_forward_splits(goog.height, train=600, test=300), strict=False):
         window = goog[int(tr[0]) : int(te[-1]) + 1]
         eq = wb.backtest(window, SmaCross(fast=row["fast"], slow=row["slow"], direction="long"), fees=0.002).equity["equity"]
         eq = eq.to_numpy()

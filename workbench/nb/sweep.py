@@ -78,6 +78,12 @@ def ma_table_nb(close, windows, kind, out):
 
 
 @njit(cache=True, inline="always")
+def _sign_nb(x):
+    """``np.sign`` of a non-NaN float."""
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+@njit(cache=True, inline="always")
 def _slipped_nb(p, raw, buy):
     sign = 1.0 if buy else -1.0
     price = raw * (1.0 + sign * p[P_SPREAD] / 2.0)
@@ -132,7 +138,7 @@ def _execute_nb(p, acct, delta, raw, shrink):
     acct[0] -= delta * price + fees
     acct[7] += fees
     closing = 0.0
-    if units != 0.0 and np.sign(delta) != np.sign(units):
+    if units != 0.0 and (delta > 0.0) != (units > 0.0):  # opposite signs (delta is never 0 here)
         closing = min(size, abs(units))
     opening = size - closing
     fee_close = fees * closing / size
@@ -163,7 +169,7 @@ def _execute_nb(p, acct, delta, raw, shrink):
 def _fill_entry_nb(p, acct, d, price):
     """``simulate.fill_entry_nb`` for one asset, market kind, percent sizing."""
     u = acct[1]
-    if u != 0.0 and np.sign(u) != d:
+    if u != 0.0 and _sign_nb(u) != d:
         _execute_nb(p, acct, -u, price, False)
     elif u != 0.0:
         return
@@ -196,9 +202,9 @@ def _intent_nb(direction, up, u, allow_short, reverse):
         ex = -en
     if en < 0 and not allow_short:
         en = 0.0
-    wants_exit = u != 0.0 and ex != 0.0 and np.sign(u) == ex
+    wants_exit = u != 0.0 and ex != 0.0 and _sign_nb(u) == ex
     if en != 0.0 and u != 0.0:
-        if np.sign(u) == en or not reverse:
+        if _sign_nb(u) == en or not reverse:
             en = 0.0
     if en != 0.0:
         return 1, en
@@ -322,7 +328,7 @@ def cross_set_nb(fast, slow, start, direction, open_, close, p, eq_buf, r_buf, o
             o = open_[t]
             acct[2] = o
             if pending == 2:
-                if u != 0.0 and np.sign(u) == pdir:
+                if u != 0.0 and _sign_nb(u) == pdir:
                     _execute_nb(p, acct, -u, o, False)
             else:
                 _fill_entry_nb(p, acct, pdir, o)

@@ -169,7 +169,7 @@ class EngineEvaluator:
         with cf.ProcessPoolExecutor(max_workers=self.n_jobs, mp_context=ctx) as pool:
             parts = list(pool.map(_engine_chunk, *zip(*[
                 (self.data.frame, self.cls, self.cfg, self.obj, chunk, self.data.periods_per_year)
-                for chunk in chunks])))
+                for chunk in chunks], strict=False)))
         return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def returns(self, sets: pl.DataFrame) -> np.ndarray:

@@ -140,7 +140,7 @@ def save_study(store: Store, study: Any, spec: dict[str, Any], *, dataset_hash: 
             continue
         values = list(t.values) if t.values is not None else []
         metrics = {k: v for k, v in t.user_attrs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        for n, v in zip(metric_names, values):
+        for n, v in zip(metric_names, values, strict=False):
             metrics.setdefault(n, v)
         start, end = t.datetime_start, t.datetime_complete
         rows.append({

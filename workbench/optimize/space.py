@@ -385,7 +385,7 @@ def _compile(node: ast.AST, text: str, names: list[str]) -> Any:
             return inner
     if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
         left, acc = go(node.left), None
-        for op, comp in zip(node.ops, node.comparators):
+        for op, comp in zip(node.ops, node.comparators, strict=False):
             right = go(comp)
             term = _CMP[type(op)](left, right)
             acc = term if acc is None else acc & term

@@ -250,7 +250,7 @@ def study(
     goals = [goal] * len(metrics) if isinstance(goal, str) else list(goal)
     if not metrics or len(goals) != len(metrics):
         raise InvalidParameterError(f"`goal` must give one goal per metric ({len(metrics)}); got {goal!r}.")
-    objs = [ev.objective(m, g) for m, g in zip(metrics, goals)]
+    objs = [ev.objective(m, g) for m, g in zip(metrics, goals, strict=False)]
     if len(objs) > 1 and any(o.fn is not None for o in objs):
         raise InvalidParameterError("a multi-objective study takes metric names (Stats fields), not callables.")
     n_trials = check_int("n_trials", n_trials, 1)
