@@ -277,13 +277,18 @@ class Context:
     def buy(self, asset: int | str = 0, *, size: float | None = None, limit: float | None = None,
             stop: float | None = None, sl: float | None = None, tp: float | None = None,
             tsl: float | None = None, weight: float | None = None) -> None:
-        """Open (or reverse into) a long position at the next fill."""
+        """Open (or reverse into) a long position at the next fill.
+
+        ``size`` overrides the configured size; ``limit``/``stop`` prices make it a limit, stop or
+        stop-limit order; ``sl``, ``tp`` and ``tsl`` are fractions of the fill price (0.05 = 5%);
+        every given value must be positive.
+        """
         self._entry(self._j(asset), 1, size, limit, stop, sl, tp, tsl, weight)
 
     def sell(self, asset: int | str = 0, *, size: float | None = None, limit: float | None = None,
              stop: float | None = None, sl: float | None = None, tp: float | None = None,
              tsl: float | None = None, weight: float | None = None) -> None:
-        """Open (or reverse into) a short position at the next fill."""
+        """Open (or reverse into) a short position at the next fill (arguments as :meth:`buy`)."""
         self._entry(self._j(asset), -1, size, limit, stop, sl, tp, tsl, weight)
 
     def exit(self, asset: int | str = 0) -> None:
