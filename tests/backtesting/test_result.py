@@ -71,7 +71,7 @@ def test_frames_have_the_documented_columns_and_dtypes(res, idle, name):
         assert dict(frame.schema) == SCHEMAS[name]
         doc = type(r).__doc__
         for col in SCHEMAS[name]:
-            assert f"``{col}``" in doc or col in ("ts",), col
+            assert f"``{col}``" in doc, col
     assert getattr(res, name).height > 0
 
 
@@ -93,7 +93,7 @@ def test_frame_values(res, goog):
     np.testing.assert_allclose(r, np.diff(np.r_[10_000.0, eq]) / np.r_[10_000.0, eq[:-1]], rtol=1e-9, atol=1e-15)
 
 
-def test_multi_asset_equity_columns(goog):
+def test_multi_asset_equity_columns():
     bars = wb.data.synthetic(120, n_symbols=3, seed=1)
     res = wb.backtest(bars, SmaCross(fast=3, slow=9))
     assert res.equity.columns == ["ts", "equity", "cash", "equity_S0", "equity_S1", "equity_S2"]
