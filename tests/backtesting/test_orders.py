@@ -350,8 +350,8 @@ def test_trailing_distance_in_price_mode(kit):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (open_phase_nb): a pending reversal is filled in pass 2, after pass 1 has "
-    "checked the old position's stops on the bar's high/low, so an intrabar stop (long stop "
+    "kernel bug (open_phase_nb): a pending reversal is filled in pass 2 (open_entries_nb), after "
+    "pass 1 (open_exits_nb) has checked the old position's stops on the bar's high/low, so an intrabar stop (long stop "
     "9.5, low 9.0) closes the long at 9.5 although the market reversal order at the open (10) "
     "comes first; expected the long closed at 10 ('reverse') and the short opened at 10"))
 def test_pending_reversal_fills_at_the_open_before_intrabar_stops(kit):
