@@ -65,6 +65,9 @@ def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset", check: bool 
         ts = bars[TS].dt.epoch("us").to_numpy().view("datetime64[us]")
         cols = [_c(bars[c].to_numpy().reshape(-1, 1)) for c in ("open", "high", "low", "close", "volume")]
         return BarArrays(ts, (default_symbol,), *cols, time_zone=tz)
+    fast = _blocked(bars, tz)
+    if fast is not None:
+        return fast
     symbols = tuple(sorted(bars[SYMBOL].unique().to_list()))
     n_sym = len(symbols)
     frame = bars.sort([SYMBOL, TS])
@@ -82,3 +85,34 @@ def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset", check: bool 
     ts = first.dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_numpy()
     cols = [_c(frame[c].to_numpy().reshape(n_sym, n).T) for c in ("open", "high", "low", "close", "volume")]
     return BarArrays(ts, symbols, *cols, time_zone=tz)
+
+
+def _blocked(bars: pl.DataFrame, tz: str) -> BarArrays | None:
+    """The arrays of long-format bars whose rows already come as one block per symbol, all of
+    one length, with strictly increasing timestamps shared by every symbol (what ``load``,
+    ``align`` and ``synthetic`` produce): no sort, one pass per column. ``None`` for any other
+    layout, which the general path sorts (and explains when the calendars differ)."""
+    runs = bars[SYMBOL].rle()
+    lens = runs.struct.field("len").to_numpy()
+    names = runs.struct.field("value").to_list()
+    if any(s is None for s in names) or len(set(names)) != len(names) or (lens != lens[0]).any():
+        return None
+    n_sym, n = len(names), int(lens[0])
+    stamps = bars[TS]
+    ts_all = (stamps.to_physical() if stamps.dtype.time_unit == "us" else stamps.dt.epoch("us"))  # type: ignore[attr-defined]
+    ts_all = ts_all.to_numpy().reshape(n_sym, n)
+    if not (ts_all[0, 1:] > ts_all[0, :-1]).all() or not (ts_all == ts_all[0]).all():
+        return None
+    order = np.array(sorted(range(n_sym), key=names.__getitem__))
+    ts = ts_all[0].astype("datetime64[us]")
+    cols = [_columns(bars[c].to_numpy().reshape(n_sym, n), order) for c in ("open", "high", "low", "close", "volume")]
+    return BarArrays(ts, tuple(names[i] for i in order), *cols, time_zone=tz)
+
+
+def _columns(blocks: np.ndarray, order: np.ndarray, width: int = 64) -> np.ndarray:
+    """``blocks[order].T`` as a C-contiguous float64 array, transposed in bands of ``width``
+    symbols (a whole-array transposed copy thrashes the TLB on large arrays)."""
+    out = np.empty((blocks.shape[1], blocks.shape[0]))
+    for i in range(0, blocks.shape[0], width):
+        out[:, i : i + width] = blocks[order[i : i + width]].T
+    return out

@@ -18,21 +18,77 @@ peer engines backtesting.py and vectorbt.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from workbench.nb.enums import *  # noqa: F403  (field and enum constants)
 from workbench.nb.enums import order_dt, trade_dt
 
-# enum values as compile-time constants
-BUY, SELL = 0, 1
-K_MARKET, K_LIMIT, K_STOP, K_STOP_LIMIT, K_SL, K_TP, K_TSL, K_LIQ = 0, 1, 2, 3, 4, 5, 6, 7
-ST_FILLED, ST_REJECTED, ST_CANCELLED, ST_EXPIRED = 0, 1, 2, 3
-R_NONE, R_NO_CASH, R_ZERO, R_SHORT, R_LEV, R_NO_PRICE = 0, 1, 2, 3, 4, 5
-X_SIGNAL, X_SL, X_TP, X_TSL, X_REVERSE, X_END, X_LIQ = 0, 1, 2, 3, 4, 5, 6
-M_PCT, M_UNITS, M_VALUE, M_TARGET, M_RISK = 0, 1, 2, 3, 4
-P_NONE, P_ENTRY, P_EXIT, P_TARGET = 0, 1, 2, 3
-NEXT_OPEN, SAME_CLOSE = 0, 1
+__all__ = [
+    "ROOM",
+    "borrow",
+    "grow_nb",
+    "reset_intents_nb",
+    "equity_nb",
+    "gross_nb",
+    "execute_nb",
+    "open_phase_nb",
+    "close_phase_nb",
+    "mark_nb",
+    "step_nb",
+    "mark_open_trades_nb",
+    "flex_nb",
+    "setup_nb",
+    "signal_bars_nb",
+    "callback_bars_nb",
+    "setup",
+    "grow",
+    "simulate_signals",
+    "simulate_callback",
+    "simulate_callback_py",
+]
+
+# Enum codes as int64 scalars (``np.int64``, not Python ints): Numba types a Python int constant
+# as a distinct literal type, and a helper called with different literals compiles once per
+# literal. With int64 codes every helper has one signature and compiles once.
+_i = np.int64
+BUY, SELL = _i(0), _i(1)
+K_MARKET, K_LIMIT, K_STOP, K_STOP_LIMIT, K_SL, K_TP, K_TSL, K_LIQ = (_i(k) for k in range(8))
+ST_FILLED, ST_REJECTED, ST_CANCELLED, ST_EXPIRED = (_i(k) for k in range(4))
+R_NONE, R_NO_CASH, R_ZERO, R_SHORT, R_LEV, R_NO_PRICE = (_i(k) for k in range(6))
+X_SIGNAL, X_SL, X_TP, X_TSL, X_REVERSE, X_END, X_LIQ = (_i(k) for k in range(7))
+M_PCT, M_UNITS, M_VALUE, M_TARGET, M_RISK = (_i(k) for k in range(5))
+P_NONE, P_ENTRY, P_EXIT, P_TARGET = (_i(k) for k in range(4))
+NEXT_OPEN, SAME_CLOSE = _i(0), _i(1)
+NO, YES = np.bool_(False), np.bool_(True)
 EPS = 1e-12
+ROOM = 8
+"""Order (and trade) records one bar can add per asset: at most 4 at the open (a stop, a
+reversal, the entry, a stop on the entry's own bar) and 4 at the close (a cancellation, a
+reversal and the entry filled at the close, a liquidation). Drivers keep this much room."""
+
+
+@intrinsic
+def borrow(typingctx, arr):
+    """A view of array ``arr`` without its reference-counted owner (``meminfo``).
+
+    Numba counts references to an array with atomic increments and decrements wherever a
+    variable or an argument of a called function holds it; in a per-bar loop that calls the
+    event handlers those atomics cost more than the simulation itself. A borrowed view has no
+    owner, so that counting is skipped. It must not outlive ``arr`` (a driver borrows its own
+    arguments, which its caller keeps alive) and must never be returned to Python.
+    """
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        view = context.make_array(arr)(context, builder, value=args[0])
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+
+    return arr(arr), codegen
 
 
 @njit(cache=True)
@@ -41,7 +97,8 @@ def grow_nb(records, count, need):
     if count + need <= records.shape[0]:
         return records
     out = np.empty(max(2 * records.shape[0], count + need), dtype=records.dtype)
-    out[:count] = records[:count]
+    for k in range(count):
+        out[k] = records[k]
     return out
 
 
@@ -387,7 +444,7 @@ def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, l):
         elif not np.isnan(tp) and l <= tp:
             price, why, knd = tp, X_TP, K_TP
     if not np.isnan(price):
-        execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -u, price, knd, why, np.nan, False)
+        execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), -u, price, knd, why, np.nan, NO)
         return
     state[j, S_PEAK] = max(state[j, S_PEAK], h) if long else min(state[j, S_PEAK], l)
 
@@ -400,7 +457,7 @@ def fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, kind):
     u = state[j, S_UNITS]
     sb = state[j, S_P_SIGNAL_BAR]
     if u != 0.0 and np.sign(u) != d:
-        execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, -u, price, kind, X_REVERSE, np.nan, False)
+        execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, -u, price, kind, X_REVERSE, np.nan, NO)
     elif u != 0.0 and not cfg["accumulate"]:
         return
     fill = slipped_price_nb(cfg, price, BUY if d > 0 else SELL, kind)
@@ -421,53 +478,74 @@ def target_delta_nb(cfg, state, cash, j, price):
 
 
 @njit(cache=True)
+def open_exits_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, l):
+    """Asset ``j`` at bar ``t``'s open, first pass: a pending exit or reduction, then the stops
+    of a position held before this bar."""
+    if state[j, S_P_KIND] == P_EXIT:
+        u = state[j, S_UNITS]
+        if u != 0.0 and (state[j, S_P_DIR] == 2 or np.sign(u) == state[j, S_P_DIR]):
+            execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], -u, o, K_MARKET,
+                       X_SIGNAL, np.nan, NO)
+        clear_pending_nb(state, j)
+    elif state[j, S_P_KIND] == P_TARGET:
+        delta = target_delta_nb(cfg, state, cash, j, o)
+        if delta < 0.0:
+            execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
+                       X_SIGNAL, np.nan, NO)
+            clear_pending_nb(state, j)
+    if state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] < t and has_stops_nb(state, j):
+        check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, l)
+
+
+@njit(cache=True)
+def open_entries_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, l):
+    """Asset ``j`` at bar ``t``'s open, second pass: a pending target increase or entry (with the
+    stops of a position entered at this open)."""
+    if state[j, S_P_KIND] == P_TARGET:
+        delta = target_delta_nb(cfg, state, cash, j, o)
+        if delta > 0.0:
+            execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
+                       X_SIGNAL, np.nan, YES)
+        clear_pending_nb(state, j)
+    elif state[j, S_P_KIND] == P_ENTRY:
+        if state[j, S_P_EXPIRY] >= 0 and t > state[j, S_P_EXPIRY]:
+            add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], BUY if state[j, S_P_DIR] > 0 else SELL,
+                         entry_kind_nb(state, j), state[j, S_P_SIZE], np.nan, 0.0, 0.0, ST_EXPIRED, R_NONE)
+            clear_pending_nb(state, j)
+            return
+        price, at_open = pending_fill_price_nb(state, j, o, h, l)
+        if np.isnan(price):
+            return
+        fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, entry_kind_nb(state, j))
+        clear_pending_nb(state, j)
+        if at_open and state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] == t:
+            check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, l)
+
+
+@njit(cache=True, inline="always")
+def open_work_nb(state, j, t):
+    """Whether asset ``j`` has work at bar ``t``'s open: a pending order, or a position with stops.
+    (Other assets only move their last price to the open.)"""
+    return state[j, S_P_KIND] != P_NONE or (state[j, S_UNITS] != 0.0 and has_stops_nb(state, j))
+
+
+@njit(cache=True)
 def open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low):
-    """Everything that happens from bar ``t``'s open to just before its close."""
+    """Everything that happens from bar ``t``'s open to just before its close: exits, reductions
+    and stops of every asset first (sells first), then entries and increases."""
     n = state.shape[0]
-    # pass 1: exits, reductions and stops of positions held before this bar (sells first)
     for j in range(n):
         o = open_[t, j]
         if np.isnan(o):
             continue
         state[j, S_LAST_PRICE] = o
-        if state[j, S_P_KIND] == P_EXIT:
-            u = state[j, S_UNITS]
-            if u != 0.0 and (state[j, S_P_DIR] == 2 or np.sign(u) == state[j, S_P_DIR]):
-                execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], -u, o, K_MARKET,
-                           X_SIGNAL, np.nan, False)
-            clear_pending_nb(state, j)
-        elif state[j, S_P_KIND] == P_TARGET:
-            delta = target_delta_nb(cfg, state, cash, j, o)
-            if delta < 0.0:
-                execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
-                           X_SIGNAL, np.nan, False)
-                clear_pending_nb(state, j)
-        if state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] < t:
-            check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, high[t, j], low[t, j])
-    # pass 2: entries and increases
+        if state[j, S_P_KIND] == P_EXIT or state[j, S_P_KIND] == P_TARGET or (
+                state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] < t and has_stops_nb(state, j)):
+            open_exits_nb(cfg, state, cash, orders, trades, counts, j, t, o, high[t, j], low[t, j])
     for j in range(n):
         o = open_[t, j]
-        if np.isnan(o):
-            continue
-        if state[j, S_P_KIND] == P_TARGET:
-            delta = target_delta_nb(cfg, state, cash, j, o)
-            if delta > 0.0:
-                execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
-                           X_SIGNAL, np.nan, True)
-            clear_pending_nb(state, j)
-        elif state[j, S_P_KIND] == P_ENTRY:
-            if state[j, S_P_EXPIRY] >= 0 and t > state[j, S_P_EXPIRY]:
-                add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], BUY if state[j, S_P_DIR] > 0 else SELL,
-                             entry_kind_nb(state, j), state[j, S_P_SIZE], np.nan, 0.0, 0.0, ST_EXPIRED, R_NONE)
-                clear_pending_nb(state, j)
-                continue
-            price, at_open = pending_fill_price_nb(state, j, o, high[t, j], low[t, j])
-            if np.isnan(price):
-                continue
-            fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, entry_kind_nb(state, j))
-            clear_pending_nb(state, j)
-            if at_open and state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] == t:
-                check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, high[t, j], low[t, j])
+        if not np.isnan(o) and (state[j, S_P_KIND] == P_TARGET or state[j, S_P_KIND] == P_ENTRY):
+            open_entries_nb(cfg, state, cash, orders, trades, counts, j, t, o, high[t, j], low[t, j])
 
 
 @njit(cache=True)
@@ -544,7 +622,8 @@ def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, f
         if np.isnan(c):
             continue
         state[j, S_LAST_PRICE] = c
-        fill_now[j] = read_intent_nb(cfg, state, orders, counts, intent, j, t)
+        # without an intent read_intent_nb does nothing: skip the call
+        fill_now[j] = intent_given_nb(intent, j) and read_intent_nb(cfg, state, orders, counts, intent, j, t)
     if cfg["fill_timing"] == SAME_CLOSE:
         for phase in range(2):  # exits first, then entries
             for j in range(n):
@@ -552,20 +631,20 @@ def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, f
                     continue
                 c = close[t, j]
                 if phase == 0 and state[j, S_P_KIND] == P_EXIT:
-                    execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -state[j, S_UNITS], c, K_MARKET,
-                               X_SIGNAL, np.nan, False)
+                    execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), -state[j, S_UNITS], c, K_MARKET,
+                               X_SIGNAL, np.nan, NO)
                     clear_pending_nb(state, j)
                 elif phase == 0 and state[j, S_P_KIND] == P_TARGET:
                     delta = target_delta_nb(cfg, state, cash, j, c)
                     if delta < 0.0:
-                        execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, delta, c, K_MARKET,
-                                   X_SIGNAL, np.nan, False)
+                        execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), delta, c, K_MARKET,
+                                   X_SIGNAL, np.nan, NO)
                         clear_pending_nb(state, j)
                 elif phase == 1 and state[j, S_P_KIND] == P_TARGET:
                     delta = target_delta_nb(cfg, state, cash, j, c)
                     if delta > 0.0:
-                        execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, delta, c, K_MARKET,
-                                   X_SIGNAL, np.nan, True)
+                        execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), delta, c, K_MARKET,
+                                   X_SIGNAL, np.nan, YES)
                     clear_pending_nb(state, j)
                 elif phase == 1 and state[j, S_P_KIND] == P_ENTRY:
                     fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, c, K_MARKET)
@@ -573,23 +652,35 @@ def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, f
 
 
 @njit(cache=True, inline="always")
+def has_stops_nb(state, j):
+    """Whether asset ``j``'s position has a stop-loss, take-profit or trailing stop."""
+    return not (np.isnan(state[j, S_SL]) and np.isnan(state[j, S_TP]) and np.isnan(state[j, S_TSL]))
+
+
+@njit(cache=True, inline="always")
 def open_needed_nb(state, open_, t):
-    """Whether bar ``t``'s open phase has work (a pending order or a protected position); when it
-    has none, only the last prices move to the open."""
+    """Whether bar ``t``'s open phase has work for any asset (:func:`open_work_nb`); when it has
+    none, only the last prices move to the open."""
     needed = False
     for j in range(state.shape[0]):
         o = open_[t, j]
         if not np.isnan(o):
             state[j, S_LAST_PRICE] = o
-        if state[j, S_P_KIND] != P_NONE or (state[j, S_UNITS] != 0.0 and not (np.isnan(state[j, S_SL]) and np.isnan(state[j, S_TP]) and np.isnan(state[j, S_TSL]))):
+        if open_work_nb(state, j, t):
             needed = True
     return needed
 
 
 @njit(cache=True, inline="always")
+def intent_given_nb(intent, j):
+    """Whether asset ``j`` has an intent this bar (an entry, exit, cancel or target)."""
+    return intent[j, I_ENTRY] != 0 or intent[j, I_EXIT] != 0 or intent[j, I_CANCEL] != 0 or not np.isnan(intent[j, I_TARGET])
+
+
+@njit(cache=True, inline="always")
 def intents_present_nb(intent):
     for j in range(intent.shape[0]):
-        if intent[j, I_ENTRY] != 0 or intent[j, I_EXIT] != 0 or intent[j, I_CANCEL] != 0 or not np.isnan(intent[j, I_TARGET]):
+        if intent_given_nb(intent, j):
             return True
     return False
 
@@ -621,8 +712,8 @@ def liquidate_nb(cfg, state, cash, orders, trades, counts, t, g):
     for j in range(lo, hi):
         u = state[j, S_UNITS]
         if u != 0.0:
-            execute_nb(cfg, state, cash, orders, trades, counts, j, t, t, -u, state[j, S_LAST_PRICE], K_LIQ, X_LIQ,
-                       np.nan, False)
+            execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), -u, state[j, S_LAST_PRICE], K_LIQ, X_LIQ,
+                       np.nan, NO)
             clear_pending_nb(state, j)
 
 
@@ -632,8 +723,9 @@ def step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close
     """Phase 0: bar ``t``'s open (fills of pending orders and stops); phase 1: its close (intents,
     same-close fills, marking). Heavy work runs only when there is something to do.
 
-    The per-bar path is inlined (``inline="always"``): functions loaded from Numba's cache are
-    machine code that LLVM cannot inline, and a call per bar would dominate the run time."""
+    Inlined (``inline="always"``) so the checks of the per-bar path cost no call. A driver should
+    pass :func:`borrow`-ed views: inlining copies every array argument into new variables, and
+    on owned arrays each copy costs two atomic reference-count updates per call."""
     if phase == 0:
         if open_needed_nb(state, open_, t):
             open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
@@ -682,45 +774,6 @@ def setup_nb(cfg, n_bars, n):
 
 
 @njit(cache=True)
-def simulate_signals_nb(cfg, open_, high, low, close, entries, exits, short_entries, short_exits,
-                        size, limit, stop, sl, tp, tsl, weight, orders, trades):
-    """Simulate from signal arrays (all 2-D, flexibly broadcast with :func:`flex_nb`).
-
-    Returns ``(orders, trades, counts, equity, cash, units)``; ``counts`` holds the numbers of
-    order and trade records.
-    """
-    n_bars, n = close.shape
-    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup_nb(cfg, n_bars, n)
-    for t in range(n_bars):
-        if counts[0] + 4 * n > orders.shape[0]:
-            orders = grow_nb(orders, counts[0], 4 * n)
-        if counts[1] + 3 * n > trades.shape[0]:
-            trades = grow_nb(trades, counts[1], 3 * n)
-        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
-                units_out, fill_now, 0)
-        for j in range(n):
-            e_l, x_l = flex_nb(entries, t, j), flex_nb(exits, t, j)
-            e_s, x_s = flex_nb(short_entries, t, j), flex_nb(short_exits, t, j)
-            intent[j, I_ENTRY] = 1 if e_l else (-1 if e_s else 0)
-            if e_l and e_s:
-                intent[j, I_ENTRY] = 0
-            intent[j, I_EXIT] = 2 if (x_l and x_s) else (1 if x_l else (-1 if x_s else 0))
-            intent[j, I_CANCEL] = 0
-            intent[j, I_SIZE] = flex_nb(size, t, j)
-            intent[j, I_LIMIT] = flex_nb(limit, t, j)
-            intent[j, I_STOP] = flex_nb(stop, t, j)
-            intent[j, I_SL] = flex_nb(sl, t, j)
-            intent[j, I_TP] = flex_nb(tp, t, j)
-            intent[j, I_TSL] = flex_nb(tsl, t, j)
-            intent[j, I_WEIGHT] = flex_nb(weight, t, j)
-            intent[j, I_TARGET] = np.nan
-        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
-                units_out, fill_now, 1)
-    mark_open_trades_nb(state, trades, n_bars - 1)
-    return orders, trades, counts, equity_out, cash_out, units_out
-
-
-@njit(cache=True)
 def init_state_nb(state):
     """Flat, nothing pending: prices and stops NaN, counters zero, no open trade."""
     for j in range(state.shape[0]):
@@ -735,19 +788,198 @@ def init_state_nb(state):
         state[j, S_P_TRIGGERED] = 0.0
 
 
-def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades):
-    """Drive the same phases from Python, calling ``callback(t, intent)`` at each close.
+@njit(cache=True)
+def entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight):
+    """The optional fields of asset ``j``'s entry at bar ``t`` (read only with an entry)."""
+    intent[j, I_SIZE] = flex_nb(size, t, j)
+    intent[j, I_LIMIT] = flex_nb(limit, t, j)
+    intent[j, I_STOP] = flex_nb(stop, t, j)
+    intent[j, I_SL] = flex_nb(sl, t, j)
+    intent[j, I_TP] = flex_nb(tp, t, j)
+    intent[j, I_TSL] = flex_nb(tsl, t, j)
+    intent[j, I_WEIGHT] = flex_nb(weight, t, j)
 
-    ``callback`` may be a plain Python function or a Numba-compiled one; it fills ``intent``
-    (reset before each call). Used by the per-bar strategy styles.
+
+@njit(cache=True, inline="always")
+def mark_own_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out):
+    """:func:`mark_nb` for one account per asset, in one pass over the assets."""
+    mm = cfg["maintenance_margin"]
+    for j in range(state.shape[0]):
+        c = close[t, j]
+        if not np.isnan(c):
+            state[j, S_LAST_PRICE] = c
+        u = state[j, S_UNITS]
+        eq = cash[j] + 0.0
+        if u != 0.0:
+            v = u * state[j, S_LAST_PRICE]
+            eq = cash[j] + v
+            if abs(v) > 0.0 and (eq <= 0.0 or eq < mm * abs(v)):
+                liquidate_nb(cfg, state, cash, orders, trades, counts, t, j)
+                u = state[j, S_UNITS]
+                eq = cash[j] + (u * state[j, S_LAST_PRICE] if u != 0.0 else 0.0)
+        equity_out[t, j] = eq
+        cash_out[t, j] = cash[j]
+        units_out[t, j] = state[j, S_UNITS]
+
+
+@njit(cache=True)
+def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, entries, exits, short_entries,
+                   short_exits, size, limit, stop, sl, tp, tsl, weight, orders, trades, equity_out, cash_out,
+                   units_out, fill_now, t0):
+    """Simulate bars ``t0, t0+1, …`` from signals until the end or until the record arrays have
+    less than :data:`ROOM` per asset left; returns the next bar to simulate.
+
+    Per bar: the open phase runs only when an order is pending or a position has stops, the
+    close phase only when a signal decided something, and marking always (the steps of
+    :func:`step_nb`, with signals written as intents: entry and exit for every asset, the other
+    fields only with an entry, cancel and target never)."""
+    state, intent, cash, counts, fill_now = borrow(state), borrow(intent), borrow(cash), borrow(counts), borrow(fill_now)
+    open_, high, low, close = borrow(open_), borrow(high), borrow(low), borrow(close)
+    entries, exits, short_entries, short_exits = borrow(entries), borrow(exits), borrow(short_entries), borrow(short_exits)
+    size, limit, stop, sl, tp, tsl, weight = borrow(size), borrow(limit), borrow(stop), borrow(sl), borrow(tp), borrow(tsl), borrow(weight)
+    orders, trades = borrow(orders), borrow(trades)
+    equity_out, cash_out, units_out = borrow(equity_out), borrow(cash_out), borrow(units_out)
+    n_bars, n = close.shape
+    sharing = cfg["cash_sharing"]
+    todo = np.empty(n, dtype=np.int64)
+    for t in range(t0, n_bars):
+        if counts[0] + ROOM * n > orders.shape[0] or counts[1] + ROOM * n > trades.shape[0]:
+            return t
+        k = 0
+        for j in range(n):
+            o = open_[t, j]
+            if not np.isnan(o):
+                state[j, S_LAST_PRICE] = o
+                if open_work_nb(state, j, t):
+                    todo[k] = j
+                    k += 1
+        for i in range(k):  # open_phase_nb on the assets with work: exits first, then entries
+            j = todo[i]
+            open_exits_nb(cfg, state, cash, orders, trades, counts, j, t, open_[t, j], high[t, j], low[t, j])
+        for i in range(k):
+            j = todo[i]
+            open_entries_nb(cfg, state, cash, orders, trades, counts, j, t, open_[t, j], high[t, j], low[t, j])
+        decided = False
+        for j in range(n):
+            e_l, x_l = flex_nb(entries, t, j), flex_nb(exits, t, j)
+            e_s, x_s = flex_nb(short_entries, t, j), flex_nb(short_exits, t, j)
+            en = 0 if (e_l and e_s) else (1 if e_l else (-1 if e_s else 0))
+            ex = 2 if (x_l and x_s) else (1 if x_l else (-1 if x_s else 0))
+            intent[j, I_ENTRY] = en
+            intent[j, I_EXIT] = ex
+            if en != 0:
+                entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight)
+            decided = decided or en != 0 or ex != 0
+        if decided:
+            close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now)
+        if sharing:
+            mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
+        else:
+            mark_own_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
+    return n_bars
+
+
+@njit
+def callback_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, volume, callback, extra, orders,
+                     trades, equity_out, cash_out, units_out, fill_now, t0):
+    """:func:`signal_bars_nb` with a Numba strategy ``callback`` making the decisions (see
+    :func:`simulate_callback`). Not cached: it is specialised for each callback."""
+    state, intent, cash, counts, fill_now = borrow(state), borrow(intent), borrow(cash), borrow(counts), borrow(fill_now)
+    open_, high, low, close, volume = borrow(open_), borrow(high), borrow(low), borrow(close), borrow(volume)
+    orders, trades = borrow(orders), borrow(trades)
+    equity_out, cash_out, units_out = borrow(equity_out), borrow(cash_out), borrow(units_out)
+    n_bars, n = close.shape
+    for t in range(t0, n_bars):
+        if counts[0] + ROOM * n > orders.shape[0] or counts[1] + ROOM * n > trades.shape[0]:
+            return t
+        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+                units_out, fill_now, 0)
+        reset_intents_nb(intent)
+        callback(t, open_[: t + 1], high[: t + 1], low[: t + 1], close[: t + 1], volume[: t + 1], state, cash,
+                 intent, extra)
+        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
+                units_out, fill_now, 1)
+    return n_bars
+
+
+# -- Python drivers: allocation and record growth in NumPy, the bars in one kernel call ---------
+
+def setup(cfg, n_bars, n):
+    """:func:`setup_nb` in NumPy (no compilation; large outputs get NumPy's huge-page hint)."""
+    n_groups = 1 if cfg["cash_sharing"] else n
+    state = np.full((n, N_STATE), np.nan)
+    state[:, S_UNITS] = 0.0
+    state[:, S_ENTRY_BAR] = -1.0
+    state[:, S_ENTRY_FEES] = 0.0
+    state[:, S_TRADE] = -1.0
+    state[:, S_P_KIND] = P_NONE
+    state[:, S_P_DIR] = 0.0
+    state[:, S_P_TRIGGERED] = 0.0
+    intent = np.full((n, N_INTENT), np.nan)
+    intent[:, I_ENTRY] = 0.0
+    intent[:, I_EXIT] = 0.0
+    intent[:, I_CANCEL] = 0.0
+    cash = np.full(n_groups, float(cfg["init_cash"]))
+    counts = np.zeros(2, dtype=np.int64)
+    equity_out = np.empty((n_bars, n_groups))
+    cash_out = np.empty((n_bars, n_groups))
+    units_out = np.empty((n_bars, n))
+    return state, intent, cash, counts, equity_out, cash_out, units_out, np.zeros(n, dtype=np.bool_)
+
+
+def grow(records, count, need):
+    """:func:`grow_nb` in NumPy."""
+    if count + need <= records.shape[0]:
+        return records
+    out = np.empty(max(2 * records.shape[0], count + need), dtype=records.dtype)
+    out[:count] = records[:count]
+    return out
+
+
+def simulate_signals(cfg, open_, high, low, close, entries, exits, short_entries, short_exits,
+                     size, limit, stop, sl, tp, tsl, weight, orders, trades):
+    """Simulate from signal arrays (all 2-D, flexibly broadcast with :func:`flex_nb`).
+
+    Returns ``(orders, trades, counts, equity, cash, units)``; ``counts`` holds the numbers of
+    order and trade records.
     """
     n_bars, n = close.shape
-    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup_nb(cfg, n_bars, n)
+    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup(cfg, n_bars, n)
+    t = 0
+    while t < n_bars:
+        orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
+        t = signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, entries, exits, short_entries,
+                           short_exits, size, limit, stop, sl, tp, tsl, weight, orders, trades, equity_out, cash_out,
+                           units_out, fill_now, t)
+    mark_open_trades_nb(state, trades, n_bars - 1)
+    return orders, trades, counts, equity_out, cash_out, units_out
+
+
+def simulate_callback(cfg, open_, high, low, close, volume, callback, extra, orders, trades):
+    """The per-bar loop with a Numba-compiled strategy ``callback``.
+
+    ``callback(t, open, high, low, close, volume, state, cash, intent, extra)`` sees prices of
+    bars ``0..t`` only and fills ``intent``.
+    """
+    n_bars, n = close.shape
+    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup(cfg, n_bars, n)
+    t = 0
+    while t < n_bars:
+        orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
+        t = callback_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, volume, callback, extra,
+                             orders, trades, equity_out, cash_out, units_out, fill_now, t)
+    mark_open_trades_nb(state, trades, n_bars - 1)
+    return orders, trades, counts, equity_out, cash_out, units_out
+
+
+def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades):
+    """Drive the same phases from Python, calling ``callback(t, state, cash, intent)`` at each
+    close (a plain Python function or a Numba-compiled one; ``intent`` is reset before each
+    call). Used by the Python per-bar strategy style."""
+    n_bars, n = close.shape
+    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup(cfg, n_bars, n)
     for t in range(n_bars):
-        if counts[0] + 4 * n > orders.shape[0]:
-            orders = grow_nb(orders, counts[0], 4 * n)
-        if counts[1] + 3 * n > trades.shape[0]:
-            trades = grow_nb(trades, counts[1], 3 * n)
+        orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
         step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
                 units_out, fill_now, 0)
         reset_intents_nb(intent)
@@ -756,30 +988,3 @@ def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades)
                 units_out, fill_now, 1)
     mark_open_trades_nb(state, trades, n_bars - 1)
     return orders, trades, counts, equity_out, cash_out, units_out
-
-
-@njit
-def simulate_callback_nb(cfg, open_, high, low, close, volume, callback, extra, orders, trades):
-    """The per-bar loop with a Numba-compiled strategy ``callback``.
-
-    ``callback(t, open, high, low, close, volume, state, cash, intent, extra)`` sees prices of
-    bars ``0..t`` only and fills ``intent``. Not cached: it is specialised for each callback.
-    """
-    n_bars, n = close.shape
-    state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup_nb(cfg, n_bars, n)
-    for t in range(n_bars):
-        if counts[0] + 4 * n > orders.shape[0]:
-            orders = grow_nb(orders, counts[0], 4 * n)
-        if counts[1] + 3 * n > trades.shape[0]:
-            trades = grow_nb(trades, counts[1], 3 * n)
-        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
-                units_out, fill_now, 0)
-        reset_intents_nb(intent)
-        callback(t, open_[: t + 1], high[: t + 1], low[: t + 1], close[: t + 1], volume[: t + 1], state, cash,
-                 intent, extra)
-        step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
-                units_out, fill_now, 1)
-    mark_open_trades_nb(state, trades, n_bars - 1)
-    return orders, trades, counts, equity_out, cash_out, units_out
-
-
