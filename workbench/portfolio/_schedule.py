@@ -16,6 +16,7 @@ __all__ = [
     "Schedule",
     "SCHEDULES",
     "calendar",
+    "time_zone",
     "schedule_mask",
     "fixed_targets",
     "frame_targets",
@@ -26,6 +27,11 @@ __all__ = [
 Schedule = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
 SCHEDULES: tuple[str, ...] = get_args(Schedule)
 _EVERY = {"daily": "1d", "weekly": "1w", "monthly": "1mo", "quarterly": "1q", "yearly": "1y"}
+
+
+def time_zone(series: pl.Series) -> str:
+    """The time zone of a datetime series (``"UTC"`` when naive)."""
+    return getattr(series.dtype, "time_zone", None) or "UTC"
 
 
 def calendar(ts: np.ndarray, time_zone: str) -> pl.Series:
@@ -46,7 +52,7 @@ def to_instants(values: Any, time_zone: str, name: str) -> np.ndarray:
         )
     if s.null_count():
         raise DataValidationError(f"`{name}` has a missing (null) date at position {int(s.is_null().arg_max() or 0)}.")
-    if s.dtype.time_zone is None:  # type: ignore[union-attr]
+    if getattr(s.dtype, "time_zone", None) is None:
         s = s.dt.replace_time_zone(time_zone)
     return s.dt.convert_time_zone("UTC").dt.cast_time_unit("us").dt.epoch("us").to_numpy().astype(np.int64)
 
@@ -90,7 +96,7 @@ def schedule_mask(cal: pl.Series, schedule: Any) -> np.ndarray:
             f"`schedule` must be one of {', '.join(map(repr, SCHEDULES))}, a sequence of dates or None; "
             f"got {schedule!r}."
         )
-    tz = cal.dtype.time_zone or "UTC"  # type: ignore[union-attr]
+    tz = time_zone(cal)
     when = to_instants(schedule, tz, "schedule")
     bars = cal.dt.epoch("us").to_numpy()
     idx = np.searchsorted(bars, when, side="left")
@@ -176,7 +182,7 @@ def frame_targets(frame: pl.DataFrame, symbols: Sequence[str], cal: pl.Series) -
             raise _unknown(c, symbols)
     if not cols or frame.height == 0:
         raise DataValidationError("the `weights` frame has no weight columns or no rows.")
-    tz = cal.dtype.time_zone or "UTC"  # type: ignore[union-attr]
+    tz = time_zone(cal)
     when = to_instants(frame["ts"], tz, "weights.ts")
     order = np.argsort(when, kind="stable")
     when = when[order]

@@ -99,7 +99,7 @@ def component_equity(component: Any, *, store: Any = None) -> tuple[np.ndarray, 
             f"(strategy, bars) tuple; got {type(component).__name__}."
         )
     ts = component["ts"]
-    if ts.dtype.time_zone is None:  # type: ignore[union-attr]
+    if getattr(ts.dtype, "time_zone", None) is None:
         ts = ts.dt.replace_time_zone("UTC")
     us = ts.dt.convert_time_zone("UTC").dt.cast_time_unit("us").dt.epoch("us").to_numpy().astype(np.int64)
     return us, component["equity"].cast(pl.Float64).to_numpy()

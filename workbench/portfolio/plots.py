@@ -22,6 +22,11 @@ def _hv() -> Any:
     return hv
 
 
+def _plot(frame: pl.DataFrame) -> Any:
+    """The ``.hvplot`` accessor hvplot registers on polars frames."""
+    return frame.hvplot  # type: ignore[attr-defined]
+
+
 def plot_equity(result: PortfolioResult, *, max_points: int = 5_000) -> Any:
     """The portfolio's equity and the benchmark's, from the same starting cash."""
     _hv()
@@ -30,7 +35,7 @@ def plot_equity(result: PortfolioResult, *, max_points: int = 5_000) -> Any:
         f"benchmark ({result.benchmark_name})": result.benchmark["equity"],
     })
     long = downsample(frame, max_points).unpivot(index="ts", variable_name="series", value_name="equity")
-    return long.hvplot.line(x="ts", y="equity", by="series", title="Equity vs benchmark", height=280,
+    return _plot(long).line(x="ts", y="equity", by="series", title="Equity vs benchmark", height=280,
                             responsive=True)
 
 
@@ -39,7 +44,7 @@ def plot_weights(result: PortfolioResult, *, max_points: int = 5_000) -> Any:
     _hv()
     w = downsample(result.weights, max_points)
     cols = [c for c in w.columns if c != "ts"]
-    return w.hvplot.area(x="ts", y=cols, stacked=True, title="Weights", ylabel="weight of equity", height=260,
+    return _plot(w).area(x="ts", y=cols, stacked=True, title="Weights", ylabel="weight of equity", height=260,
                          responsive=True, legend="right")
 
 
@@ -48,14 +53,14 @@ def plot_risk_contributions(result: PortfolioResult) -> Any:
     _hv()
     rc = result.risk_contributions.select("symbol", "return_contribution", "risk_contribution")
     long = rc.unpivot(index="symbol", variable_name="measure", value_name="share").fill_null(0.0)
-    return long.hvplot.bar(x="symbol", y="share", by="measure", title="Contributions to return and risk",
+    return _plot(long).bar(x="symbol", y="share", by="measure", title="Contributions to return and risk",
                            height=260, responsive=True, rot=45)
 
 
 def plot_portfolio(result: PortfolioResult, *, max_points: int = 5_000) -> Any:
     """Equity vs benchmark, stacked weights and drawdown in one column."""
     hv = _hv()
-    dd = downsample(result.drawdown, max_points).hvplot.area(
+    dd = _plot(downsample(result.drawdown, max_points)).area(
         x="ts", y="drawdown", title="Drawdown", height=160, responsive=True, color="firebrick")
     return hv.Layout([plot_equity(result, max_points=max_points), plot_weights(result, max_points=max_points),
                       dd]).cols(1)

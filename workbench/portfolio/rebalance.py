@@ -28,6 +28,7 @@ from workbench.portfolio._schedule import (
     frame_targets,
     row_of_bar,
     schedule_mask,
+    time_zone,
 )
 from workbench.portfolio.result import PortfolioResult
 from workbench.strategies.base import Bars, Signals, Strategy
@@ -155,7 +156,7 @@ def rebalance(
     """
     cfg = sharing_config(config, settings, "rebalance()")
     frame, view = prepare_bars(bars)
-    cal = calendar(view.ts, frame.schema["ts"].time_zone or "UTC")  # type: ignore[union-attr]
+    cal = calendar(view.ts, time_zone(frame["ts"]))
     mask = schedule_mask(cal, schedule)
     targets, row_bars, method = _targets(weights, frame, view, cal, mask, schedule, lookback, allocation)
     mask[row_bars] = True

@@ -102,7 +102,7 @@ class PortfolioResult(BacktestResult):
         eq = self.equity_values.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             cash = np.where(eq != 0.0, self.cash_values.sum(axis=1) / eq, 0.0)
-        cols = {"ts": self._ts(np.arange(len(eq)))}
+        cols: dict[str, Any] = {"ts": self._ts(np.arange(len(eq)))}
         cols.update({s: self.weight_values[:, j] for j, s in enumerate(self.view.symbols)})
         return pl.DataFrame({**cols, "cash": cash})
 
@@ -111,7 +111,7 @@ class PortfolioResult(BacktestResult):
         if self.target_weights is None:
             return pl.DataFrame({"ts": pl.Series([], dtype=pl.Datetime("us", "UTC"))})
         w = np.asarray(self.target_weights)
-        cols = {"ts": self._ts(np.asarray(self.target_bars))}
+        cols: dict[str, Any] = {"ts": self._ts(np.asarray(self.target_bars))}
         cols.update({s: w[:, j] for j, s in enumerate(self.view.symbols)})
         return pl.DataFrame(cols)
 

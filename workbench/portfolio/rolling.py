@@ -16,7 +16,7 @@ import polars as pl
 
 from workbench._validate import check_choice, check_int
 from workbench.errors import InvalidParameterError, OptimizationError, WorkbenchError
-from workbench.portfolio._schedule import calendar, fixed_targets, schedule_mask
+from workbench.portfolio._schedule import calendar, fixed_targets, schedule_mask, time_zone
 from workbench.portfolio.allocation import AllocationMethod, AllocationResult, allocate
 from workbench.portfolio.constraints import Constraints
 from workbench.portfolio.result import PortfolioResult
@@ -166,7 +166,7 @@ def rolling_weights(
     from workbench.backtesting.engine import prepare_bars
 
     frame, view = prepare_bars(bars)
-    cal = calendar(view.ts, frame.schema["ts"].time_zone or "UTC")  # type: ignore[union-attr]
+    cal = calendar(view.ts, time_zone(frame["ts"]))
     at = np.flatnonzero(schedule_mask(cal, schedule))
     targets, rows = estimate_targets(frame, view, method, lookback=lookback, bars_at=at, covariance=covariance,
                                      constraints=constraints, options=options)
