@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from workbench.errors import InvalidParameterError, OptimizationError
+from workbench.errors import InvalidParameterError, OptimizationError, StrategyError
 from workbench.nb import sweep as nbsweep
 from workbench.optimize import _evaluate as ev
 from workbench.optimize import grid, random
@@ -73,12 +73,14 @@ def test_fused_and_engine_paths_give_the_same_frame(goog):
     assert fused.overfit.pbo.pbo == pytest.approx(engine.overfit.pbo.pbo)
 
 
-def test_streaming_averages_equal_the_window_table(goog, monkeypatch):
+@pytest.mark.parametrize("windows", [5, 2], ids=["tiles", "per-block"])
+def test_tiled_and_streamed_averages_equal_one_window_table(goog, monkeypatch, windows):
     kw = {"fast": range(2, 30, 3), "slow": range(20, 200, 20), "direction": "both", "fees": 0.001}
     table = grid(goog, EmaCross, **kw)
-    monkeypatch.setattr(ev, "_TABLE_BYTES", 0)  # force the per-block moving averages
-    streamed = grid(goog, EmaCross, **kw)
-    assert table.frame.equals(streamed.frame)
+    monkeypatch.setattr(ev, "_TABLE_BYTES", windows * 8 * goog.height)  # room for `windows` averages
+    small = grid(goog, EmaCross, **kw)
+    assert table.frame.equals(small.frame)
+    assert table.overfit.pbo.pbo == small.overfit.pbo.pbo
 
 
 def _exact_tie(close: np.ndarray, f: int, s: int) -> bool:
@@ -250,3 +252,16 @@ def test_bad_input_errors(goog):
         grid(goog.head(100), SmaCross, fast=[5], slow=[150], direction="long")
     with pytest.raises(InvalidParameterError, match="must be a Strategy class"):
         grid(goog, "SmaCross")
+
+
+def test_long_only_sweeps_without_shorting_stay_fused(goog):
+    kw = {"fast": range(3, 30, 4), "slow": range(30, 90, 15), "fees": 0.001, "allow_short": False, "overfit": False}
+    fused = grid(goog, SmaCross, direction="long", **kw)
+    assert fused.engine == "fused"
+    engine = grid(goog, SmaCross, direction="long", engine="backtest", **kw).frame.select(fused.frame.columns)
+    assert fused.frame["set"].to_list() == engine["set"].to_list()
+    for name in nbsweep.SWEEP_METRICS:
+        assert np.allclose(fused.frame[name].to_numpy().astype(float), engine[name].to_numpy().astype(float),
+                           rtol=1e-9, atol=1e-9, equal_nan=True), name
+    with pytest.raises(StrategyError, match="allow_short"):  # the engine refuses the short sets
+        grid(goog, SmaCross, direction=["long", "both"], **kw)

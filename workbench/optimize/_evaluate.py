@@ -232,25 +232,53 @@ class FusedEvaluator:
         return fast, slow, np.ascontiguousarray(directions, dtype=np.int64)
 
     def _run(self, sets: pl.DataFrame, *, path: bool, keep_returns: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Run the kernel over ``sets``. The moving averages of the distinct windows go in one
+        table when it fits ``_TABLE_BYTES``; otherwise the (fast, slow) plane is cut into tiles
+        whose windows fit, one table per tile; with room for fewer than 4 windows, each block
+        of sets computes its own averages."""
         fast, slow, directions = self._arrays(sets)
         n, m = self.data.n_bars, fast.size
         order = np.lexsort((slow, fast))
         f, s, d = fast[order], slow[order], directions[order]
+        out = np.empty((m, len(_sw.SWEEP_METRICS)))
+        rets = np.empty((m, n)) if keep_returns else np.empty((0, 0))
+        settings = self._settings(path)
+        cap = _TABLE_BYTES // (8 * max(n, 1))
         windows = np.unique(np.concatenate([f, s]))
-        if windows.size * n * 8 <= _TABLE_BYTES:
+        if windows.size <= cap or cap < 4:
+            self._kernel(f, s, d, windows if windows.size <= cap else None, settings, out, rets)
+        else:
+            fu, su = np.unique(f), np.unique(s)
+            a = cap // 2
+            tile_f = np.searchsorted(fu, f) // a
+            tile_s = np.searchsorted(su, s) // (cap - a)
+            tiles = tile_f * (int(tile_s.max()) + 1) + tile_s
+            for t in np.unique(tiles):
+                idx = np.flatnonzero(tiles == t)
+                part_out = np.empty((idx.size, out.shape[1]))
+                part_rets = np.empty((idx.size, n)) if keep_returns else rets
+                self._kernel(f[idx], s[idx], d[idx], np.unique(np.concatenate([f[idx], s[idx]])), settings,
+                             part_out, part_rets)
+                out[idx] = part_out
+                if keep_returns:
+                    rets[idx] = part_rets
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(m)
+        return out[inverse], (rets[inverse].T if keep_returns else rets)
+
+    def _kernel(self, f: np.ndarray, s: np.ndarray, d: np.ndarray, windows: np.ndarray | None,
+                settings: np.ndarray, out: np.ndarray, rets: np.ndarray) -> None:
+        n = self.data.n_bars
+        if windows is not None:
             table = np.empty((windows.size, n))
             _sw.ma_table_nb(self.close, windows, self.kind, table)
             row_of = np.full(int(windows.max()) + 1, -1, dtype=np.int64)
             row_of[windows] = np.arange(windows.size)
         else:
             table, row_of = np.empty((0, n)), np.empty(0, dtype=np.int64)
-        out = np.empty((m, len(_sw.SWEEP_METRICS)))
-        rets = np.empty((m, n)) if keep_returns else np.empty((0, 0))
-        _sw.cross_sweep_nb(self.open, self.close, f, s, d, self.kind, table, row_of, self._settings(path),
-                           out, rets, _sw.default_blocks())
-        inverse = np.empty_like(order)
-        inverse[order] = np.arange(m)
-        return out[inverse], (rets[inverse].T if keep_returns else rets)
+        _sw.cross_sweep_nb(self.open, self.close, np.ascontiguousarray(f), np.ascontiguousarray(s),
+                           np.ascontiguousarray(d), self.kind, table, row_of, settings, out, rets,
+                           _sw.default_blocks())
 
     def evaluate(self, sets: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         t0 = time.perf_counter()
@@ -262,7 +290,7 @@ class FusedEvaluator:
         return self._run(sets, path=True, keep_returns=True)[1]
 
 
-def evaluator(data: Dataset, cls: type[Strategy], cfg: BacktestConfig, obj: Objective, space_names: Sequence[str],
+def evaluator(data: Dataset, cls: type[Strategy], cfg: BacktestConfig, obj: Objective, space: Any,
               *, engine: str = "auto", n_jobs: int = 1, path: bool = True) -> FusedEvaluator | EngineEvaluator:
     """The fused evaluator when it applies (and ``engine`` allows), else the engine one."""
     if engine not in ("auto", "fused", "backtest"):
@@ -270,7 +298,9 @@ def evaluator(data: Dataset, cls: type[Strategy], cfg: BacktestConfig, obj: Obje
             f"`engine` must be one of 'auto', 'fused', 'backtest'; got {engine!r}."
             + did_you_mean(str(engine), ["auto", "fused", "backtest"])
         )
-    why = _fused_refusal(data, cls, cfg, obj)
+    dims = {d.name: d for d in getattr(space, "dims", ())}
+    long_only = "direction" in dims and dims["direction"].values == ("long",)
+    why = _fused_refusal(data, cls, cfg, obj, long_only)
     if engine == "fused" and why:
         raise OptimizationError(f"the fused sweep cannot run this search: {why} Use engine='auto' or 'backtest'.")
     if engine == "backtest" or why:
@@ -278,15 +308,15 @@ def evaluator(data: Dataset, cls: type[Strategy], cfg: BacktestConfig, obj: Obje
     return FusedEvaluator(data, cls, cfg, obj, path=path)
 
 
-def _fused_refusal(data: Dataset, cls: type[Strategy], cfg: BacktestConfig, obj: Objective) -> str:
+def _fused_refusal(data: Dataset, cls: type[Strategy], cfg: BacktestConfig, obj: Objective, long_only: bool) -> str:
     if cls not in _FUSED_KINDS:
         return f"{cls.__name__} has no fused kernel (SmaCross and EmaCross have)."
     if data.view.n_assets != 1:
         return "it runs one asset; these bars hold several."
     if cfg.sizing != "percent" or cfg.accumulate or cfg.sl is not None or cfg.tp is not None or cfg.tsl is not None:
         return "it supports percent sizing without accumulation or default stops."
-    if not cfg.allow_short:
-        return "it needs allow_short=True (the engine checks each set's short entries)."
+    if not cfg.allow_short and not long_only:
+        return "with allow_short=False it runs direction='long' only (the engine checks each set's short entries)."
     if obj.fn is not None or obj.name not in _sw.SWEEP_METRICS:
         return f"metric {obj.name!r} is not one it computes ({', '.join(_sw.SWEEP_METRICS)})."
     return ""

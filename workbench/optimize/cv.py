@@ -156,7 +156,7 @@ def cross_validate(
         pick = np.sort(np.random.default_rng(seed).choice(sets.height, size=max_sets, replace=False))
         sets = sets[pick]
     data = ev.dataset(bars, cfg)
-    evaluator = ev.evaluator(data, cls, cfg, ev.objective("sharpe_ratio"), space.names, engine=engine)
+    evaluator = ev.evaluator(data, cls, cfg, ev.objective("sharpe_ratio"), space, engine=engine)
     returns = evaluator.returns(sets)  # (n_bars, n_sets)
     n = data.n_bars
     ppy = data.periods_per_year

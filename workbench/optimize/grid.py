@@ -190,7 +190,7 @@ def run_sweep(data: ev.Dataset, space: SearchSpace, sets: pl.DataFrame, cfg: Bac
     (the common core of grid, random and walk-forward folds)."""
     pbo_sets = check_int("pbo_sets", pbo_sets, 2)
     t0 = time.perf_counter()
-    evaluator = ev.evaluator(data, space.strategy, cfg, obj, space.names, engine=engine, n_jobs=n_jobs, path=overfit)
+    evaluator = ev.evaluator(data, space.strategy, cfg, obj, space, engine=engine, n_jobs=n_jobs, path=overfit)
     spec = {
         "kind": "optimization", "method": method, "space": space.describe(), "metric": obj.name,
         "goal": obj.goal, "config": cfg.to_dict(), "dataset_hash": data.hash,

@@ -260,9 +260,9 @@ def study(
     space = search_space(strategy, constraint=constraint, **ranges)
     dists, fixed = distributions(space)
     data = ev.dataset(bars, cfg)
-    evaluator = ev.evaluator(data, cls, cfg, objs[0], space.names, engine=engine, path=True)
+    evaluator = ev.evaluator(data, cls, cfg, objs[0], space, engine=engine, path=True)
     if any(o.name not in evaluator.metric_names for o in objs):
-        evaluator = ev.evaluator(data, cls, cfg, objs[0], space.names, engine="backtest")
+        evaluator = ev.evaluator(data, cls, cfg, objs[0], space, engine="backtest")
     batch = check_int("batch_size", batch_size if batch_size is not None else (64 if evaluator.name == "fused" else 8), 1)
     rdb, db_store = _storage(storage, heartbeat_interval, grace_period)
     s = optuna.create_study(
