@@ -165,7 +165,7 @@ class EngineEvaluator:
             return _engine_chunk(self.data.frame, self.cls, self.cfg, self.obj, rows, self.data.periods_per_year)
         step = max(1, math.ceil(len(rows) / (4 * self.n_jobs)))
         chunks = [rows[i : i + step] for i in range(0, len(rows), step)]
-        ctx = multiprocessing.get_context("spawn")
+        ctx = multiprocessing.get_context("forkserver")
         with cf.ProcessPoolExecutor(max_workers=self.n_jobs, mp_context=ctx) as pool:
             parts = list(pool.map(_engine_chunk, *zip(*[
                 (self.data.frame, self.cls, self.cfg, self.obj, chunk, self.data.periods_per_year)
