@@ -23,7 +23,8 @@ The rules, in the order they apply within bar ``t``:
    held is ignored, an opposite one reverses (or is ignored with ``reverse=False``). With
    same-close fills the resulting orders fill at this close (exits before entries).
 4. **Mark.** Equity is cash plus units × close; when a position's equity falls to zero or
-   below the maintenance margin of its value it is liquidated at the close.
+   below the maintenance margin of its value it is liquidated at the close, and the order
+   decided at that close is cancelled.
 
 Costs: a buy fills at ``p × (1 + spread/2) × (1 + slippage) + ticks × tick_size``, a sell at
 ``p × (1 - spread/2) × (1 - slippage) - ticks × tick_size``; a take-profit pays the spread but no
@@ -206,14 +207,14 @@ class _Sim:
                 self.close(t, raw, "market", "reverse")
             self.open(t, raw, direction)
 
-    def mark(self, t: int) -> tuple[float, float]:
+    def mark(self, t: int) -> tuple[float, float, bool]:
         p = self.pos
         equity = self.cash + p.units * self.c[t]
         gross = abs(p.units) * self.c[t]
         if gross > 0 and (equity <= 0 or equity < self.s["maintenance_margin"] * gross):
             self.close(t, self.c[t], "liquidation", "liquidation")
-            equity = self.cash
-        return equity, self.cash
+            return self.cash, self.cash, True
+        return equity, self.cash, False
 
     def run(self) -> Outcome:
         n = len(self.c)
@@ -230,7 +231,9 @@ class _Sim:
                 self.execute(t, order, self.c[t])
             else:
                 pending = order
-            equity[t], cash[t] = self.mark(t)
+            equity[t], cash[t], liquidated = self.mark(t)
+            if liquidated:
+                pending = ("", 0)
         for tr in self.out.trades:
             if tr.is_open:
                 tr.exit_bar, tr.exit_price = n - 1, float(self.c[-1])

@@ -237,6 +237,17 @@ def test_margin_call_liquidates_at_the_close(kit):
     assert res.positions["units"].to_list() == [0.0, 200.0, 200.0, 0.0, 0.0]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "kernel bug (liquidate_nb): a margin call at the close clears the order decided at that "
+    "close (here a reversal to long) with clear_pending_nb and no order record; it should be "
+    "recorded as 'cancelled', not dropped silently"))
+def test_margin_call_cancels_the_pending_order_with_a_record(kit):
+    rows = [[100.0] * 4, [100.0] * 4, [150.0] * 4, [160, 170, 160, 170], [170.0] * 4]
+    res = run(kit, rows, {"short_entries": {0: True}, "entries": {3: True}})
+    assert res.trades["exit_reason"][0] == "liquidation"
+    assert res.orders["status"].to_list() == ["filled", "filled", "cancelled"]
+
+
 def test_maintenance_margin_setting(kit):
     rows = [[100.0] * 4, [100.0] * 4, [80, 80, 70, 80], [70, 70, 58, 60], [60.0] * 4]
     res = run(kit, rows, {"entries": {0: True}}, size=2.0, leverage=2, maintenance_margin=0.4)
