@@ -120,6 +120,7 @@ class Strategy:
     workbench.errors.InvalidParameterError: Cross has no parameter 'fsat'. Did you mean 'fast'? Parameters: fast, slow.
     """
 
+    _params: dict[str, Any]
     version: ClassVar[str] = "1"
     constraints: ClassVar[tuple[str, ...]] = ()
     on_bar_nb: ClassVar[Any] = None
