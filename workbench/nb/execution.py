@@ -1,0 +1,481 @@
+"""Order execution for the simulation core: fills, costs, cash and leverage checks, order and
+trade records, entry sizing, protective stops and pending-order prices.
+
+Everything here acts on one asset ``j`` of the per-asset ``state`` array (columns ``S_*`` of
+:mod:`workbench.nb.enums`) and its account ``cash``; :mod:`workbench.nb.simulate` decides when.
+The plain reference these kernels are tested against is ``tests/backtesting/reference.py``
+(the engine's rules written as plain Python) and the peer engines backtesting.py and vectorbt.
+
+Compilation: enum codes are ``np.int64`` scalars, not Python ints. Numba types a Python int
+constant as its own literal type, and a function called with different literals compiles once
+per literal; with int64 codes every kernel has one signature and compiles once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from workbench.nb.enums import (
+    S_ENTRY_BAR,
+    S_ENTRY_FEES,
+    S_ENTRY_PRICE,
+    S_LAST_PRICE,
+    S_P_DIR,
+    S_P_KIND,
+    S_P_LIMIT,
+    S_P_SIGNAL_BAR,
+    S_P_SIZE,
+    S_P_SL,
+    S_P_STOP,
+    S_P_TARGET,
+    S_P_TP,
+    S_P_TRIGGERED,
+    S_P_TSL,
+    S_P_WEIGHT,
+    S_PEAK,
+    S_SL,
+    S_TP,
+    S_TRADE,
+    S_TSL,
+    S_UNITS,
+)
+
+__all__ = [
+    "INTERNAL",
+    "borrow",
+    "equity_nb",
+    "gross_nb",
+    "slipped_price_nb",
+    "round_units_nb",
+    "add_order_nb",
+    "close_trade_part_nb",
+    "open_trade_part_nb",
+    "set_stops_nb",
+    "execute_nb",
+    "entry_units_nb",
+    "target_delta_nb",
+    "clear_pending_nb",
+    "entry_kind_nb",
+    "pending_fill_price_nb",
+    "check_stops_nb",
+    "fill_entry_nb",
+]
+
+_i = np.int64
+BUY, SELL = _i(0), _i(1)
+K_MARKET, K_LIMIT, K_STOP, K_STOP_LIMIT, K_SL, K_TP, K_TSL, K_LIQ = (_i(k) for k in range(8))
+ST_FILLED, ST_REJECTED, ST_CANCELLED, ST_EXPIRED = (_i(k) for k in range(4))
+R_NONE, R_NO_CASH, R_ZERO, R_SHORT, R_LEV, R_NO_PRICE = (_i(k) for k in range(6))
+X_SIGNAL, X_SL, X_TP, X_TSL, X_REVERSE, X_END, X_LIQ = (_i(k) for k in range(7))
+M_PCT, M_UNITS, M_VALUE, M_TARGET, M_RISK = (_i(k) for k in range(5))
+P_NONE, P_ENTRY, P_EXIT, P_TARGET = (_i(k) for k in range(4))
+NEXT_OPEN, SAME_CLOSE = _i(0), _i(1)
+NO, YES = np.bool_(False), np.bool_(True)
+EPS = 1e-12
+
+INTERNAL = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+"""Options of the kernels only other kernels call: Numba compiles no Python (or C) entry point
+for them, which saves about a fifth of the engine's first compilation."""
+
+
+@intrinsic
+def borrow(typingctx, arr):
+    """A view of array ``arr`` without its reference-counted owner (``meminfo``).
+
+    Numba counts references to an array with atomic increments and decrements wherever a
+    variable, or an argument of a called function, holds it; in a per-bar loop that calls the
+    order handlers those atomics cost more than the simulation itself. A borrowed view has no
+    owner, so the counting is skipped. It must not outlive ``arr`` (a kernel borrows its own
+    arguments, which its caller keeps alive) and must never be returned.
+    """
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        view = context.make_array(arr)(context, builder, value=args[0])
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+
+    return arr(arr), codegen
+
+
+@njit(cache=True)
+def equity_nb(cfg, state, cash, g):
+    """Account equity of group ``g``: cash plus every position at its last price."""
+    if not cfg["cash_sharing"]:
+        u = state[g, S_UNITS]
+        return cash[g] + (u * state[g, S_LAST_PRICE] if u != 0.0 else 0.0)
+    total = cash[0]
+    for j in range(state.shape[0]):
+        u = state[j, S_UNITS]
+        if u != 0.0:
+            total += u * state[j, S_LAST_PRICE]
+    return total
+
+
+@njit(cache=True)
+def gross_nb(cfg, state, g, skip):
+    """Gross exposure of group ``g`` (sum of |position value|), leaving out asset ``skip``."""
+    total = 0.0
+    lo, hi = (0, state.shape[0]) if cfg["cash_sharing"] else (g, g + 1)
+    for j in range(lo, hi):
+        if j != skip and state[j, S_UNITS] != 0.0:
+            total += abs(state[j, S_UNITS] * state[j, S_LAST_PRICE])
+    return total
+
+
+@njit(**INTERNAL)
+def slipped_price_nb(cfg, price, side, kind):
+    """Fill price after spread and slippage (adverse); limit and take-profit fills get no slippage."""
+    sign = 1.0 if side == BUY else -1.0
+    p = price * (1.0 + sign * cfg["spread"] / 2.0)
+    if kind != K_LIMIT and kind != K_TP:
+        p = p * (1.0 + sign * cfg["slippage"]) + sign * cfg["slippage_ticks"] * cfg["tick_size"]
+    return p
+
+
+@njit(**INTERNAL)
+def round_units_nb(cfg, units):
+    """``units`` rounded down to whole lots of ``lot_size`` (unchanged when it is 0)."""
+    lot = cfg["lot_size"]
+    if lot > 0.0:
+        return np.floor(units / lot + 1e-9) * lot
+    return units
+
+
+@njit(**INTERNAL)
+def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees, slip, status, reason):
+    """Append one order record (the caller keeps room for it)."""
+    k = counts[0]
+    o = orders[k]
+    o["id"] = k
+    o["col"] = j
+    o["bar"] = t
+    o["signal_bar"] = int(signal_bar)
+    o["side"] = side
+    o["kind"] = kind
+    o["size"] = size
+    o["price"] = price
+    o["fees"] = fees
+    o["slippage"] = slip
+    o["status"] = status
+    o["reason"] = reason
+    counts[0] = k + 1
+
+
+@njit(**INTERNAL)
+def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_fees, reason):
+    """Book the closing of ``units_closed`` (> 0) of asset ``j``'s open trade at ``price``."""
+    k = int(state[j, S_TRADE])
+    total = abs(state[j, S_UNITS])
+    frac = units_closed / total if total > 0 else 1.0
+    direction = 1.0 if state[j, S_UNITS] > 0 else -1.0
+    entry_fees = state[j, S_ENTRY_FEES] * frac
+    if frac < 1.0 - 1e-12:  # partial: a closed copy for the part, the open record keeps the rest
+        n = counts[1]
+        trades[n] = trades[k]
+        trades[n]["id"] = n
+        k_closed = n
+        counts[1] = n + 1
+        trades[k]["size"] = total - units_closed
+        trades[k]["entry_fees"] = state[j, S_ENTRY_FEES] - entry_fees
+        state[j, S_ENTRY_FEES] = state[j, S_ENTRY_FEES] - entry_fees
+    else:
+        k_closed = k
+        state[j, S_TRADE] = -1
+    tr = trades[k_closed]
+    tr["size"] = units_closed
+    tr["entry_fees"] = entry_fees
+    tr["exit_bar"] = t
+    tr["exit_price"] = price
+    tr["exit_fees"] = exit_fees
+    tr["pnl"] = direction * units_closed * (price - state[j, S_ENTRY_PRICE]) - entry_fees - exit_fees
+    cost = units_closed * state[j, S_ENTRY_PRICE]
+    tr["ret"] = tr["pnl"] / cost if cost > 0 else 0.0
+    tr["exit_reason"] = reason
+    tr["is_open"] = False
+
+
+@njit(**INTERNAL)
+def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, weight):
+    """Book ``units_added`` (> 0) in the direction of asset ``j``'s (new) position."""
+    if state[j, S_TRADE] < 0:
+        k = counts[1]
+        counts[1] = k + 1
+        tr = trades[k]
+        tr["id"] = k
+        tr["col"] = j
+        tr["direction"] = 0 if state[j, S_UNITS] > 0 else 1
+        tr["size"] = units_added
+        tr["entry_bar"] = t
+        tr["entry_price"] = price
+        tr["entry_fees"] = fees
+        tr["exit_bar"] = -1
+        tr["exit_price"] = np.nan
+        tr["exit_fees"] = 0.0
+        tr["pnl"] = 0.0
+        tr["ret"] = 0.0
+        tr["exit_reason"] = X_END
+        tr["is_open"] = True
+        tr["weight"] = weight
+        state[j, S_TRADE] = k
+        state[j, S_ENTRY_PRICE] = price
+        state[j, S_ENTRY_BAR] = t
+        state[j, S_ENTRY_FEES] = fees
+        state[j, S_PEAK] = price
+    else:
+        k = int(state[j, S_TRADE])
+        old = trades[k]["size"]
+        new = old + units_added
+        state[j, S_ENTRY_PRICE] = (state[j, S_ENTRY_PRICE] * old + price * units_added) / new
+        state[j, S_ENTRY_FEES] += fees
+        trades[k]["size"] = new
+        trades[k]["entry_price"] = state[j, S_ENTRY_PRICE]
+        trades[k]["entry_fees"] = state[j, S_ENTRY_FEES]
+
+
+@njit(**INTERNAL)
+def set_stops_nb(cfg, state, j, sl, tp, tsl):
+    """Turn the stop settings of a freshly opened position into price levels / distances."""
+    long = state[j, S_UNITS] > 0
+    p = state[j, S_ENTRY_PRICE]
+    sl = cfg["sl"] if np.isnan(sl) else sl
+    tp = cfg["tp"] if np.isnan(tp) else tp
+    tsl = cfg["tsl"] if np.isnan(tsl) else tsl
+    if cfg["stop_mode"] == 0:  # fractions of the entry price
+        state[j, S_SL] = np.nan if np.isnan(sl) else (p * (1.0 - sl) if long else p * (1.0 + sl))
+        state[j, S_TP] = np.nan if np.isnan(tp) else (p * (1.0 + tp) if long else p * (1.0 - tp))
+        state[j, S_TSL] = tsl  # a fraction of the peak
+    else:  # absolute levels; trailing distance in price units
+        state[j, S_SL] = sl
+        state[j, S_TP] = tp
+        state[j, S_TSL] = tsl
+    state[j, S_PEAK] = p
+
+
+@njit(**INTERNAL)
+def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta, raw_price, kind,
+               reason, weight, shrink):
+    """Trade ``delta`` units (signed) of asset ``j`` at ``raw_price`` (before costs).
+
+    Applies spread, slippage and fees, checks cash, leverage and shorting rules, books the
+    order and the trade records. ``shrink`` lets an entry sized from equity shrink to what the
+    account can afford (after costs) instead of being rejected. Returns the units traded.
+    """
+    side = BUY if delta > 0 else SELL
+    if np.isnan(raw_price):
+        add_order_nb(orders, counts, j, t, signal_bar, side, kind, abs(delta), np.nan, 0.0, 0.0, ST_REJECTED, R_NO_PRICE)
+        return 0.0
+    price = slipped_price_nb(cfg, raw_price, side, kind)
+    units = state[j, S_UNITS]
+    new_units = units + delta
+    if not cfg["allow_short"] and new_units < -EPS:
+        if units > 0:  # a sell larger than the long: sell the long only
+            delta = -units
+            new_units = 0.0
+        else:
+            add_order_nb(orders, counts, j, t, signal_bar, side, kind, abs(delta), price, 0.0, 0.0, ST_REJECTED, R_SHORT)
+            return 0.0
+    size = abs(delta)
+    g = 0 if cfg["cash_sharing"] else j
+    increases = abs(new_units) > abs(units) + EPS
+    if increases:
+        fee_rate = cfg["fees"]
+        eq = equity_nb(cfg, state, cash, g)
+        other = gross_nb(cfg, state, g, j)
+        # what the account may hold in this asset after the order
+        room = cfg["leverage"] * eq - other
+        if cfg["leverage"] <= 1.0 and side == BUY and units >= 0.0:
+            room = min(room, cash[g] + abs(units) * state[j, S_LAST_PRICE])  # cash may not go negative
+        avail = room - cfg["fixed_fees"] - abs(units) * price
+        max_add = avail / (price * (1.0 + fee_rate)) if avail > 0 else 0.0
+        if size > max_add + 1e-9 * max(size, 1.0):
+            if shrink and max_add > 0:
+                size = round_units_nb(cfg, max_add)
+                delta = size if side == BUY else -size
+                new_units = units + delta
+            else:
+                add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, 0.0, 0.0, ST_REJECTED,
+                             R_NO_CASH if cfg["leverage"] <= 1.0 else R_LEV)
+                return 0.0
+    if size <= EPS:
+        add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, 0.0, 0.0, ST_REJECTED,
+                     R_NO_CASH if increases else R_ZERO)
+        return 0.0
+    fees = size * price * cfg["fees"] + cfg["fixed_fees"]
+    slip = size * abs(price - raw_price)
+    cash[g] -= delta * price + fees
+    add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees, slip, ST_FILLED, R_NONE)
+    # trade records: close the old direction first, then open / extend the new one
+    closing = 0.0
+    if units != 0.0 and (np.sign(delta) != np.sign(units)):
+        closing = min(size, abs(units))
+    opening = size - closing
+    fee_close = fees * closing / size
+    if closing > 0.0:
+        close_trade_part_nb(trades, counts, state, j, t, closing, price, fee_close, reason)
+    state[j, S_UNITS] = new_units if abs(new_units) > EPS else 0.0
+    if state[j, S_UNITS] == 0.0:
+        state[j, S_TRADE] = -1
+        state[j, S_SL] = np.nan
+        state[j, S_TP] = np.nan
+        state[j, S_TSL] = np.nan
+    if opening > 0.0:
+        open_trade_part_nb(trades, counts, state, j, t, opening, price, fees - fee_close, weight)
+    state[j, S_LAST_PRICE] = raw_price if np.isnan(state[j, S_LAST_PRICE]) else state[j, S_LAST_PRICE]
+    return size
+
+
+@njit(**INTERNAL)
+def entry_units_nb(cfg, state, cash, j, size, weight, price, sl):
+    """Units to open for an entry at ``price`` under the configured size mode (> 0, or 0)."""
+    mode = cfg["size_mode"]
+    s = cfg["size"] if np.isnan(size) else size
+    if not np.isnan(weight) and mode == M_PCT:
+        s = weight
+    eq = equity_nb(cfg, state, cash, 0 if cfg["cash_sharing"] else j)
+    if mode == M_PCT or mode == M_TARGET:
+        units = (s * eq - cfg["fixed_fees"]) / (price * (1.0 + cfg["fees"]))
+    elif mode == M_UNITS:
+        units = s
+    elif mode == M_VALUE:
+        units = s / price
+    else:  # M_RISK: risk fraction of equity over the distance to the stop
+        sl = cfg["sl"] if np.isnan(sl) else sl
+        dist = price * sl if cfg["stop_mode"] == 0 else abs(price - sl)
+        units = s * eq / dist if dist > 0 else 0.0
+    units = round_units_nb(cfg, units)
+    return units if units > 0 else 0.0
+
+
+@njit(**INTERNAL)
+def target_delta_nb(cfg, state, cash, j, price):
+    """Units to trade for asset ``j``'s pending target weight at ``price``."""
+    eq = equity_nb(cfg, state, cash, 0 if cfg["cash_sharing"] else j)
+    target = round_units_nb(cfg, abs(state[j, S_P_TARGET]) * eq / price) * np.sign(state[j, S_P_TARGET])
+    return target - state[j, S_UNITS]
+
+
+@njit(**INTERNAL)
+def clear_pending_nb(state, j):
+    """Asset ``j`` has no pending order any more."""
+    state[j, S_P_KIND] = P_NONE
+    state[j, S_P_TRIGGERED] = 0.0
+
+
+@njit(**INTERNAL)
+def entry_kind_nb(state, j):
+    """The order kind of asset ``j``'s pending entry: market, limit, stop or stop-limit."""
+    has_l, has_s = not np.isnan(state[j, S_P_LIMIT]), not np.isnan(state[j, S_P_STOP])
+    if has_l and has_s:
+        return K_STOP_LIMIT
+    if has_l:
+        return K_LIMIT
+    if has_s:
+        return K_STOP
+    return K_MARKET
+
+
+@njit(**INTERNAL)
+def pending_fill_price_nb(state, j, o, h, lo):
+    """Price at which asset ``j``'s pending entry fills within the bar (NaN: not this bar), and
+    whether it filled at the open."""
+    d = state[j, S_P_DIR]
+    lim, stp = state[j, S_P_LIMIT], state[j, S_P_STOP]
+    has_l, has_s = not np.isnan(lim), not np.isnan(stp)
+    if not has_l and not has_s:
+        return o, True
+    if has_s and not state[j, S_P_TRIGGERED]:
+        if (d > 0 and o >= stp) or (d < 0 and o <= stp):
+            state[j, S_P_TRIGGERED] = 1.0
+            if not has_l:
+                return o, True
+            if (d > 0 and o <= lim) or (d < 0 and o >= lim):
+                return o, True
+        elif (d > 0 and h >= stp) or (d < 0 and lo <= stp):
+            state[j, S_P_TRIGGERED] = 1.0
+            if not has_l:
+                return stp, False
+            if (d > 0 and lim >= stp) or (d < 0 and lim <= stp):
+                return stp, False
+        else:
+            return np.nan, False
+    # a plain limit order, or a triggered stop-limit acting as a limit
+    if d > 0:
+        if o <= lim:
+            return o, True
+        if lo <= lim:
+            return lim, False
+    else:
+        if o >= lim:
+            return o, True
+        if h >= lim:
+            return lim, False
+    return np.nan, False
+
+
+@njit(**INTERNAL)
+def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
+    """Per-position stop-loss, trailing stop and take-profit on bar ``t``: a gap through a level
+    fills at the open; when a stop and a target are both inside the bar, the stop is assumed hit
+    first (the conservative rule). Otherwise the trailing peak moves to the bar's extreme."""
+    u = state[j, S_UNITS]
+    if u == 0.0:
+        return
+    long = u > 0
+    stop = state[j, S_SL]
+    reason, kind = X_SL, K_SL
+    if not np.isnan(state[j, S_TSL]):
+        dist = state[j, S_PEAK] * state[j, S_TSL] if cfg["stop_mode"] == 0 else state[j, S_TSL]
+        trail = state[j, S_PEAK] - dist if long else state[j, S_PEAK] + dist
+        if np.isnan(stop) or (long and trail > stop) or (not long and trail < stop):
+            stop, reason, kind = trail, X_TSL, K_TSL
+    tp = state[j, S_TP]
+    price, why, knd = np.nan, X_SL, K_SL
+    if long:
+        if not np.isnan(stop) and o <= stop:
+            price, why, knd = o, reason, kind
+        elif not np.isnan(tp) and o >= tp:
+            price, why, knd = o, X_TP, K_TP
+        elif not np.isnan(stop) and lo <= stop:
+            price, why, knd = stop, reason, kind
+        elif not np.isnan(tp) and h >= tp:
+            price, why, knd = tp, X_TP, K_TP
+    else:
+        if not np.isnan(stop) and o >= stop:
+            price, why, knd = o, reason, kind
+        elif not np.isnan(tp) and o <= tp:
+            price, why, knd = o, X_TP, K_TP
+        elif not np.isnan(stop) and h >= stop:
+            price, why, knd = stop, reason, kind
+        elif not np.isnan(tp) and lo <= tp:
+            price, why, knd = tp, X_TP, K_TP
+    if not np.isnan(price):
+        execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), -u, price, knd, why, np.nan, NO)
+        return
+    state[j, S_PEAK] = max(state[j, S_PEAK], h) if long else min(state[j, S_PEAK], lo)
+
+
+@njit(**INTERNAL)
+def fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, kind):
+    """Fill asset ``j``'s pending entry at ``price``: close an opposite position first (reverse),
+    then open or extend in the pending direction."""
+    d = state[j, S_P_DIR]
+    u = state[j, S_UNITS]
+    sb = state[j, S_P_SIGNAL_BAR]
+    if u != 0.0 and np.sign(u) != d:
+        execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, -u, price, kind, X_REVERSE, np.nan, NO)
+    elif u != 0.0 and not cfg["accumulate"]:
+        return
+    fill = slipped_price_nb(cfg, price, BUY if d > 0 else SELL, kind)
+    units = entry_units_nb(cfg, state, cash, j, state[j, S_P_SIZE], state[j, S_P_WEIGHT], fill, state[j, S_P_SL])
+    was_flat = state[j, S_UNITS] == 0.0
+    mode = cfg["size_mode"]
+    done = execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, d * units, price, kind, X_SIGNAL,
+                      state[j, S_P_WEIGHT], mode == M_PCT or mode == M_RISK or mode == M_TARGET)
+    if done > 0 and was_flat:
+        set_stops_nb(cfg, state, j, state[j, S_P_SL], state[j, S_P_TP], state[j, S_P_TSL])
