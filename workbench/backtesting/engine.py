@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,7 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
             f"`config` must be a BacktestConfig; got {type(config).__name__}. "
             "Fix: pass BacktestConfig(**settings), or the settings as keywords."
         )
-    cfg = (config or BacktestConfig()).replace(**settings)
+    cfg = (config or _default_config()).replace(**settings)
     frame, view = prepare_bars(bars)
     style = strategy.style
     if style == "vectorized":
@@ -87,6 +88,17 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
     return BacktestResult._from_kernel(cfg, strategy, frame, view, out, stop_mode=stop_mode)
 
 
+@functools.cache
+def _default_config() -> BacktestConfig:
+    return BacktestConfig()
+
+
+@functools.lru_cache(maxsize=64)
+def _record(cfg: BacktestConfig, stop_mode: int) -> np.void:
+    """The kernel's settings record of ``cfg`` (configs are frozen, and the kernels only read it)."""
+    return cfg.record(stop_mode=stop_mode)
+
+
 def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
     """Validate ``bars`` cheaply on arrays (the full frame validation runs only to explain a
     failure) and build the strategy's view."""
@@ -94,19 +106,13 @@ def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
         from workbench.data.load import load
 
         bars = load(bars)
-    missing = [c for c in ("ts", "open", "high", "low", "close", "volume") if c not in bars.columns]
+    columns = bars.columns
+    missing = [c for c in ("ts", "open", "high", "low", "close", "volume") if c not in columns]
     if missing or bars.height < 2:
         validate(bars)  # raises with the details
     arr = to_arrays(bars, check=False)
     o, h, lo, c, v = arr.open, arr.high, arr.low, arr.close, arr.volume
-    with np.errstate(invalid="ignore"):
-        ok = (
-            np.isfinite(o).all() and np.isfinite(h).all() and np.isfinite(lo).all() and np.isfinite(c).all()
-            and (lo > 0).all() and (h >= lo).all() and (o >= lo).all() and (o <= h).all()
-            and (c >= lo).all() and (c <= h).all() and (v >= 0).all()
-            and (np.diff(arr.ts.astype(np.int64)) > 0).all()
-        )
-    if not ok:
+    if not sim.bars_ok_nb(o, h, lo, c, v, arr.ts.view(np.int64)):
         validate(bars)
         raise DataValidationError("bars break the bar contract. Fix: load them with workbench.data.load().")
     for a in (o, h, lo, c, v):  # read-only, always: strategies cannot alter the bars, and the
@@ -169,22 +175,33 @@ def run_signals(cfg: BacktestConfig, view: Bars, sig: Signals, *, owner: str = "
     if stop_mode == 1:
         _check_default_stops(arrays, cfg, owner, n, m)
     out = sim.simulate_signals(
-        cfg.record(stop_mode=stop_mode), view.open, view.high, view.low, view.close,
+        _record(cfg, stop_mode), view.open, view.high, view.low, view.close,
         arrays["entries"], arrays["exits"], arrays["short_entries"], arrays["short_exits"],
         arrays["size"], arrays["limit"], arrays["stop"], arrays["sl"], arrays["tp"], arrays["tsl"], arrays["weight"],
-        np.empty(max(16, n // 16), dtype=order_dt), np.empty(max(16, n // 32), dtype=trade_dt),
+        *_record_arrays(arrays, n, m),
     )
     return out, stop_mode
+
+
+def _record_arrays(arrays: dict[str, np.ndarray], n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Empty order and trade records sized for the signals (an entry makes at most two orders,
+    a reversal and the entry, and one trade; stops and exits add to that) so that the kernel
+    rarely has to stop and grow them."""
+    k = sum(np.count_nonzero(arrays[f]) * (n * m // arrays[f].size) for f in _BOOL_FIELDS)
+    return (np.empty(2 * k + sim.ROOM * m + 16, dtype=order_dt),
+            np.empty(k + sim.ROOM * m + 16, dtype=trade_dt))
 
 
 def _check_levels(arrays: dict[str, np.ndarray], cfg: BacktestConfig, owner: str, n: int, m: int) -> None:
     """Sizes, prices, stops and weights given with an entry must be positive (NaN: not given).
     Values on bars without an entry are never read, so they are not checked."""
-    entry = np.broadcast_to(arrays["entries"], (n, m)) | np.broadcast_to(arrays["short_entries"], (n, m))
+    entry = None
     for name in _FLOAT_FIELDS:
         a = arrays[name]
         if a.shape == (1, 1) and np.isnan(a[0, 0]):
             continue
+        if entry is None:
+            entry = np.broadcast_to(arrays["entries"], (n, m)) | np.broadcast_to(arrays["short_entries"], (n, m))
         high = cfg.leverage if name == "weight" else np.inf
         with np.errstate(invalid="ignore"):
             bad = np.broadcast_to((a <= 0.0) | (a > high), (n, m)) & entry
@@ -253,7 +270,7 @@ def _numba_failure(strategy: Strategy, exc: Exception) -> StrategyError:
 
 
 def _run_callback(cfg: BacktestConfig, view: Bars, strategy: Strategy, style: str) -> tuple:
-    rec = cfg.record()
+    rec = _record(cfg, 0)
     n = view.n_bars
     orders, trades = np.empty(max(16, n // 16), dtype=order_dt), np.empty(max(16, n // 32), dtype=trade_dt)
     if style == "numba":

@@ -31,7 +31,12 @@ def _names(enum: Any) -> list[str]:
 
 
 def _labels(codes: np.ndarray, enum: Any) -> pl.Series:
-    return pl.Series(codes.astype(np.int64)).replace_strict(list(range(len(enum))), _names(enum), return_dtype=pl.String)
+    """The lower-case names of enum ``codes`` as a String series (indexing a table of names:
+    a Python object array for short series, a polars gather for long ones)."""
+    names = _names(enum)
+    if codes.size < 4096:
+        return pl.Series(np.asarray(names, dtype=object)[codes.astype(np.int64)], dtype=pl.String)
+    return pl.Series(names, dtype=pl.String).gather(codes.astype(np.int64))
 
 
 def run_id_of(spec: dict[str, Any]) -> str:
@@ -196,11 +201,14 @@ class BacktestResult:
     def stats(self) -> Stats:
         from workbench.metrics import compute_stats
 
-        o = self.order_records
+        o, t = self.order_records, self.trade_records
         filled = o["status"] == int(OrderStatus.FILLED)
+        # the trades frame's columns the trade statistics read (the full frame is built on demand)
+        trades = pl.DataFrame({"pnl": t["pnl"], "ret": t["ret"], "entry_bar": t["entry_bar"],
+                               "exit_bar": t["exit_bar"], "is_open": t["is_open"]})
         return compute_stats(
             self.equity_values.sum(axis=1), init_cash=self.init_cash, periods_per_year=self.periods_per_year,
-            trades=self.trades, exposure=(self.units_values != 0).any(axis=1), benchmark=self.benchmark_returns,
+            trades=trades, exposure=(self.units_values != 0).any(axis=1), benchmark=self.benchmark_returns,
             fees_paid=float(o["fees"][filled].sum()), slippage_paid=float(o["slippage"][filled].sum()),
             risk_free=self.config.risk_free,
         )

@@ -60,10 +60,11 @@ def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset", check: bool 
     """
     if check:
         validate(bars)
-    tz = bars.schema[TS].time_zone or "UTC"  # type: ignore[union-attr]
+    stamps = bars.get_column(TS)
+    tz = stamps.dtype.time_zone or "UTC"  # type: ignore[attr-defined]
     if SYMBOL not in bars.columns:
-        ts = bars[TS].dt.epoch("us").to_numpy().view("datetime64[us]")
-        cols = [_c(bars[c].to_numpy().reshape(-1, 1)) for c in ("open", "high", "low", "close", "volume")]
+        ts = _epoch_us(stamps).view("datetime64[us]")
+        cols = [_c(bars.get_column(c).to_numpy().reshape(-1, 1)) for c in ("open", "high", "low", "close", "volume")]
         return BarArrays(ts, (default_symbol,), *cols, time_zone=tz)
     fast = _blocked(bars, tz)
     if fast is not None:
@@ -98,9 +99,7 @@ def _blocked(bars: pl.DataFrame, tz: str) -> BarArrays | None:
     if any(s is None for s in names) or len(set(names)) != len(names) or (lens != lens[0]).any():
         return None
     n_sym, n = len(names), int(lens[0])
-    stamps = bars[TS]
-    ts_all = (stamps.to_physical() if stamps.dtype.time_unit == "us" else stamps.dt.epoch("us"))  # type: ignore[attr-defined]
-    ts_all = ts_all.to_numpy().reshape(n_sym, n)
+    ts_all = _epoch_us(bars[TS]).reshape(n_sym, n)
     if not (ts_all[0, 1:] > ts_all[0, :-1]).all() or not (ts_all == ts_all[0]).all():
         return None
     order = np.array(sorted(range(n_sym), key=names.__getitem__))
@@ -116,3 +115,11 @@ def _columns(blocks: np.ndarray, order: np.ndarray, width: int = 64) -> np.ndarr
     for i in range(0, blocks.shape[0], width):
         out[:, i : i + width] = blocks[order[i : i + width]].T
     return out
+
+
+def _epoch_us(stamps: pl.Series) -> np.ndarray:
+    """Microseconds since the epoch (UTC) as int64: the physical values of a microsecond
+    column as they are (no copy), any other unit converted."""
+    if stamps.dtype.time_unit == "us" and stamps.null_count() == 0:  # type: ignore[attr-defined]
+        return stamps.to_numpy().view(np.int64)
+    return stamps.dt.epoch("us").to_numpy()

@@ -116,7 +116,7 @@ __all__ = [
     "flex_nb",
     "setup_nb",
     "mark_open_trades_nb",
-    "mark_open_trades",
+    "bars_ok_nb",
     "signal_bars_nb",
     "callback_bars_nb",
     "setup",
@@ -488,6 +488,23 @@ def mark_open_trades_nb(state, trades, t_last):
             tr["ret"] = tr["pnl"] / cost if cost > 0 else 0.0
 
 
+@njit(cache=True)
+def bars_ok_nb(open_, high, low, close, volume, ts):
+    """Whether bars keep the bar contract: prices finite, ``0 < low <= open, close <= high``,
+    ``volume >= 0`` and timestamps (int64) strictly increasing. Plain reference: the same
+    conditions with NumPy reductions (``np.isfinite(o).all() and (low > 0).all() and …``)."""
+    for t in range(close.shape[0]):
+        if t > 0 and not ts[t] > ts[t - 1]:
+            return False
+        for j in range(close.shape[1]):
+            o, h, lo, c = open_[t, j], high[t, j], low[t, j], close[t, j]
+            if not (np.isfinite(o) and np.isfinite(h) and np.isfinite(lo) and np.isfinite(c)):
+                return False
+            if not (lo > 0 and h >= lo and lo <= o <= h and lo <= c <= h and volume[t, j] >= 0):
+                return False
+    return True
+
+
 # -- the bar loops ------------------------------------------------------------------------------
 
 @njit(**INTERNAL)
@@ -507,7 +524,8 @@ def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, en
                    short_exits, size, limit, stop, sl, tp, tsl, weight, orders, trades, equity_out, cash_out,
                    units_out, fill_now, t0):
     """Simulate bars ``t0, t0+1, …`` from signals until the end or until the record arrays have
-    less than :data:`ROOM` per asset left; returns the next bar to simulate.
+    less than :data:`ROOM` per asset left; returns the next bar to simulate (after the last one,
+    the trades still open are valued at the last prices: :func:`mark_open_trades_nb`).
 
     The steps of :func:`step_nb` with signals as intents (entry and exit written for every asset,
     the other fields only with an entry, cancel and target never), the open stages run for the
@@ -556,6 +574,7 @@ def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, en
             mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
         else:
             mark_own_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
+    mark_open_trades_nb(state, trades, n_bars - 1)
     return n_bars
 
 
@@ -579,6 +598,7 @@ def callback_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, 
                  intent, extra)
         step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
                 units_out, fill_now, 1)
+    mark_open_trades_nb(state, trades, n_bars - 1)
     return n_bars
 
 
@@ -607,24 +627,6 @@ def setup(cfg, n_bars, n):
     return state, intent, cash, counts, equity_out, cash_out, units_out, np.zeros(n, dtype=np.bool_)
 
 
-def mark_open_trades(state, trades, t_last):
-    """:func:`mark_open_trades_nb` in NumPy."""
-    k = state[:, S_TRADE].astype(np.int64)
-    j = np.flatnonzero(k >= 0)
-    if j.size == 0:
-        return
-    tr, last = trades[k[j]], state[j, S_LAST_PRICE]
-    direction = np.where(state[j, S_UNITS] > 0, 1.0, -1.0)
-    pnl = direction * tr["size"] * (last - tr["entry_price"]) - tr["entry_fees"]
-    cost = tr["size"] * tr["entry_price"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ret = np.where(cost > 0, pnl / cost, 0.0)
-    trades["exit_bar"][k[j]] = t_last
-    trades["exit_price"][k[j]] = last
-    trades["pnl"][k[j]] = pnl
-    trades["ret"][k[j]] = ret
-
-
 def grow(records, count, need):
     """:func:`grow_nb` in NumPy."""
     if count + need <= records.shape[0]:
@@ -649,7 +651,6 @@ def simulate_signals(cfg, open_, high, low, close, entries, exits, short_entries
         t = signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, entries, exits, short_entries,
                            short_exits, size, limit, stop, sl, tp, tsl, weight, orders, trades, equity_out, cash_out,
                            units_out, fill_now, t)
-    mark_open_trades(state, trades, n_bars - 1)
     return orders, trades, counts, equity_out, cash_out, units_out
 
 
@@ -666,7 +667,6 @@ def simulate_callback(cfg, open_, high, low, close, volume, callback, extra, ord
         orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
         t = callback_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, volume, callback, extra,
                              orders, trades, equity_out, cash_out, units_out, fill_now, t)
-    mark_open_trades(state, trades, n_bars - 1)
     return orders, trades, counts, equity_out, cash_out, units_out
 
 
@@ -684,5 +684,5 @@ def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades)
         callback(t, state, cash, intent)
         step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
                 units_out, fill_now, 1)
-    mark_open_trades(state, trades, n_bars - 1)
+    mark_open_trades_nb(state, trades, n_bars - 1)
     return orders, trades, counts, equity_out, cash_out, units_out
