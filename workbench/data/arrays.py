@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +14,8 @@ from workbench.data.validate import validate
 from workbench.errors import DataValidationError
 
 __all__ = ["BarArrays", "to_arrays"]
+
+_PARALLEL_FROM = 1 << 20  # values per column from which columns are converted in threads
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -93,6 +97,8 @@ def _blocked(bars: pl.DataFrame, tz: str) -> BarArrays | None:
     one length, with strictly increasing timestamps shared by every symbol (what ``load``,
     ``align`` and ``synthetic`` produce): no sort, one pass per column. ``None`` for any other
     layout, which the general path sorts (and explains when the calendars differ)."""
+    if bars.get_column(TS).dtype.time_unit != "us":  # type: ignore[attr-defined]
+        return None  # the general path keeps other units as they are
     runs = bars[SYMBOL].rle()
     lens = runs.struct.field("len").to_numpy()
     names = runs.struct.field("value").to_list()
@@ -104,7 +110,15 @@ def _blocked(bars: pl.DataFrame, tz: str) -> BarArrays | None:
         return None
     order = np.array(sorted(range(n_sym), key=names.__getitem__))
     ts = ts_all[0].astype("datetime64[us]")
-    cols = [_columns(bars[c].to_numpy().reshape(n_sym, n), order) for c in ("open", "high", "low", "close", "volume")]
+    def column(name: str) -> np.ndarray:
+        return _columns(bars.get_column(name).to_numpy().reshape(n_sym, n), order)
+
+    names5 = ("open", "high", "low", "close", "volume")
+    if n_sym * n < _PARALLEL_FROM:
+        cols = [column(c) for c in names5]
+    else:  # large: the copies release the GIL, so columns convert side by side
+        with ThreadPoolExecutor(max_workers=min(len(names5), os.cpu_count() or 1)) as pool:
+            cols = list(pool.map(column, names5))
     return BarArrays(ts, tuple(names[i] for i in order), *cols, time_zone=tz)
 
 

@@ -117,10 +117,12 @@ __all__ = [
     "setup_nb",
     "mark_open_trades_nb",
     "bars_ok_nb",
+    "signal_events_nb",
     "signal_bars_nb",
     "callback_bars_nb",
     "setup",
     "grow",
+    "signal_codes",
     "simulate_signals",
     "simulate_callback",
     "simulate_callback_py",
@@ -133,7 +135,7 @@ reversal and the entry filled at the close, a liquidation). Drivers keep this mu
 
 # the stages of asset_step_nb, in their order within a bar
 OPEN_EXITS, OPEN_ENTRIES, CLOSE_EXITS, CLOSE_ENTRIES, LIQUIDATE = (np.int64(k) for k in range(5))
-NONE = np.int64(-1)  # no asset
+NONE, ZERO = np.int64(-1), np.int64(0)  # no asset; a count
 
 
 # -- one asset, one stage ------------------------------------------------------------------------
@@ -361,25 +363,34 @@ def mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash
 
 
 @njit(cache=True, inline="always")
-def mark_own_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out):
-    """:func:`mark_nb` for one account per asset, in one pass over the assets."""
-    mm = cfg["maintenance_margin"]
-    for j in range(state.shape[0]):
-        c = close[t, j]
-        if not np.isnan(c):
-            state[j, S_LAST_PRICE] = c
+def mark_own_nb(cfg, state, cash, orders, trades, counts, t, j, close, equity_out, cash_out, units_out):
+    """:func:`mark_nb` for asset ``j`` in its own account."""
+    if not mark_quiet_nb(cfg, state, cash, t, j, close, equity_out, cash_out, units_out):
+        asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, LIQUIDATE, np.nan, np.nan, np.nan)
         u = state[j, S_UNITS]
-        eq = cash[j] + 0.0
-        if u != 0.0:
-            v = u * state[j, S_LAST_PRICE]
-            eq = cash[j] + v
-            if abs(v) > 0.0 and (eq <= 0.0 or eq < mm * abs(v)):
-                asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, LIQUIDATE, np.nan, np.nan, np.nan)
-                u = state[j, S_UNITS]
-                eq = cash[j] + (u * state[j, S_LAST_PRICE] if u != 0.0 else 0.0)
-        equity_out[t, j] = eq
+        equity_out[t, j] = cash[j] + (u * state[j, S_LAST_PRICE] if u != 0.0 else 0.0)
         cash_out[t, j] = cash[j]
         units_out[t, j] = state[j, S_UNITS]
+
+
+@njit(cache=True, inline="always")
+def mark_quiet_nb(cfg, state, cash, t, j, close, equity_out, cash_out, units_out):
+    """:func:`mark_own_nb` when no margin call is due; returns False, recording nothing, when
+    one is (the last price has moved to the close)."""
+    c = close[t, j]
+    if not np.isnan(c):
+        state[j, S_LAST_PRICE] = c
+    u = state[j, S_UNITS]
+    eq = cash[j] + 0.0
+    if u != 0.0:
+        v = u * state[j, S_LAST_PRICE]
+        eq = cash[j] + v
+        if abs(v) > 0.0 and (eq <= 0.0 or eq < cfg["maintenance_margin"] * abs(v)):
+            return False
+    equity_out[t, j] = eq
+    cash_out[t, j] = cash[j]
+    units_out[t, j] = u
+    return True
 
 
 @njit(cache=True, inline="always")
@@ -519,61 +530,95 @@ def entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight):
     intent[j, I_WEIGHT] = flex_at_nb(weight, t, j)
 
 
+@njit(**INTERNAL)
+def signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp, tsl,
+                     weight, orders, trades, equity_out, cash_out, units_out, fill_now, t, todo, k, acted, a, later, m):
+    """The rest of bar ``t`` after :func:`signal_bars_nb`'s scan: the open stages of the ``k``
+    assets with work (``todo``), the intents of the ``a`` assets with a signal (``acted``) and the
+    close phase, then the marking of the ``m`` assets not marked yet (``later``; all of them
+    with a shared account)."""
+    for stage in (OPEN_EXITS, OPEN_ENTRIES):  # exits of every asset first, then entries
+        for i in range(k):
+            j = todo[i]
+            asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, open_[t, j], high[t, j], low[t, j])
+    row, per_asset = t if codes.shape[0] > 1 else 0, codes.shape[1] > 1
+    decided = False
+    for i in range(a):
+        j = acted[i]
+        code = codes[row, j if per_asset else 0]
+        e_l, x_l, e_s, x_s = code & 1 != 0, code & 2 != 0, code & 4 != 0, code & 8 != 0
+        en = 0 if (e_l and e_s) else (1 if e_l else (-1 if e_s else 0))
+        ex = 2 if (x_l and x_s) else (1 if x_l else (-1 if x_s else 0))
+        intent[j, I_ENTRY] = en
+        intent[j, I_EXIT] = ex
+        if en != 0:
+            entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight)
+        decided = decided or en != 0 or ex != 0
+    if decided:
+        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now)
+    for i in range(a):  # back to "no intent"
+        intent[acted[i], I_ENTRY] = 0.0
+        intent[acted[i], I_EXIT] = 0.0
+    if cfg["cash_sharing"]:
+        mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
+    else:
+        for i in range(m):
+            mark_own_nb(cfg, state, cash, orders, trades, counts, t, later[i], close, equity_out, cash_out, units_out)
+
+
 @njit(cache=True)
-def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, entries, exits, short_entries,
-                   short_exits, size, limit, stop, sl, tp, tsl, weight, orders, trades, equity_out, cash_out,
-                   units_out, fill_now, t0):
+def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp, tsl,
+                   weight, orders, trades, equity_out, cash_out, units_out, fill_now, t0):
     """Simulate bars ``t0, t0+1, …`` from signals until the end or until the record arrays have
     less than :data:`ROOM` per asset left; returns the next bar to simulate (after the last one,
     the trades still open are valued at the last prices: :func:`mark_open_trades_nb`).
 
-    The steps of :func:`step_nb` with signals as intents (entry and exit written for every asset,
-    the other fields only with an entry, cancel and target never), the open stages run for the
-    assets with work only, the close phase only when a signal decided something."""
+    ``codes`` holds the four boolean signals of each bar and asset as bits (:func:`signal_codes`,
+    flexibly broadcast). The steps of :func:`step_nb` with the signals as intents (entry and exit
+    of the assets with a signal, the other fields only with an entry, cancel and target never;
+    an asset without a signal has none), the open stages run for the assets with work only, the
+    close phase only when a signal decided something.
+
+    One pass over the assets moves last prices to the open, notes the assets with work at the
+    open or a signal, and marks (with one account per asset) every other asset unless a margin
+    call is due; :func:`signal_events_nb` does the rest, only on bars that have any. An asset
+    marked in the pass adds no record, so the order of records is unchanged."""
     state, intent, cash, counts, fill_now = borrow(state), borrow(intent), borrow(cash), borrow(counts), borrow(fill_now)
     open_, high, low, close = borrow(open_), borrow(high), borrow(low), borrow(close)
-    entries, exits, short_entries, short_exits = borrow(entries), borrow(exits), borrow(short_entries), borrow(short_exits)
+    codes = borrow(codes)
     size, limit, stop, sl, tp, tsl, weight = borrow(size), borrow(limit), borrow(stop), borrow(sl), borrow(tp), borrow(tsl), borrow(weight)
     orders, trades = borrow(orders), borrow(trades)
     equity_out, cash_out, units_out = borrow(equity_out), borrow(cash_out), borrow(units_out)
     n_bars, n = close.shape
     sharing = cfg["cash_sharing"]
-    todo = np.empty(n, dtype=np.int64)
-    c_el, c_xl, c_es, c_xs = entries.shape[1] > 1, exits.shape[1] > 1, short_entries.shape[1] > 1, short_exits.shape[1] > 1
+    todo, later, acted = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    per_asset = codes.shape[1] > 1
     for t in range(t0, n_bars):
         if counts[0] + ROOM * n > orders.shape[0] or counts[1] + ROOM * n > trades.shape[0]:
             return t
-        k = 0
+        k = m = a = ZERO  # int64 (a literal 0 would compile signal_events_nb a second time)
+        row = t if codes.shape[0] > 1 else 0
         for j in range(n):
             o = open_[t, j]
+            work = False
             if not np.isnan(o):
                 state[j, S_LAST_PRICE] = o
-                if open_work_nb(state, j):
+                work = open_work_nb(state, j)
+                if work:
                     todo[k] = j
                     k += 1
-        for stage in (OPEN_EXITS, OPEN_ENTRIES):  # exits of every asset first, then entries
-            for i in range(k):
-                j = todo[i]
-                asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, open_[t, j], high[t, j], low[t, j])
-        decided = False
-        r_el, r_xl = t if entries.shape[0] > 1 else 0, t if exits.shape[0] > 1 else 0  # flex_nb, written out
-        r_es, r_xs = t if short_entries.shape[0] > 1 else 0, t if short_exits.shape[0] > 1 else 0
-        for j in range(n):
-            e_l, x_l = entries[r_el, j if c_el else 0], exits[r_xl, j if c_xl else 0]
-            e_s, x_s = short_entries[r_es, j if c_es else 0], short_exits[r_xs, j if c_xs else 0]
-            en = 0 if (e_l and e_s) else (1 if e_l else (-1 if e_s else 0))
-            ex = 2 if (x_l and x_s) else (1 if x_l else (-1 if x_s else 0))
-            intent[j, I_ENTRY] = en
-            intent[j, I_EXIT] = ex
-            if en != 0:
-                entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight)
-            decided = decided or en != 0 or ex != 0
-        if decided:
-            close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now)
-        if sharing:
-            mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
-        else:
-            mark_own_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
+            code = codes[row, j if per_asset else 0]
+            if code != 0:
+                acted[a] = j
+                a += 1
+            if sharing or work or code != 0 or not mark_quiet_nb(cfg, state, cash, t, j, close, equity_out, cash_out,
+                                                                  units_out):
+                later[m] = j
+                m += 1
+        if m > 0:
+            signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl,
+                             tp, tsl, weight, orders, trades, equity_out, cash_out, units_out, fill_now, t, todo, k,
+                             acted, a, later, m)
     mark_open_trades_nb(state, trades, n_bars - 1)
     return n_bars
 
@@ -636,6 +681,17 @@ def grow(records, count, need):
     return out
 
 
+def signal_codes(entries, exits, short_entries, short_exits):
+    """The four boolean signal arrays (2-D, flexibly broadcast) as one array of bits: 1 long
+    entry, 2 long exit, 4 short entry, 8 short exit, broadcast to their common shape."""
+    signals = (entries, exits, short_entries, short_exits)
+    codes = np.zeros((max(a.shape[0] for a in signals), max(a.shape[1] for a in signals)), dtype=np.uint8)
+    for bit, a in enumerate(signals):
+        if a.shape != (1, 1) or a[0, 0]:
+            codes |= a.view(np.uint8) << np.uint8(bit) if bit else a.view(np.uint8)
+    return codes
+
+
 def simulate_signals(cfg, open_, high, low, close, entries, exits, short_entries, short_exits,
                      size, limit, stop, sl, tp, tsl, weight, orders, trades):
     """Simulate from signal arrays (all 2-D, flexibly broadcast with :func:`flex_nb`).
@@ -645,12 +701,12 @@ def simulate_signals(cfg, open_, high, low, close, entries, exits, short_entries
     """
     n_bars, n = close.shape
     state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup(cfg, n_bars, n)
+    codes = signal_codes(entries, exits, short_entries, short_exits)
     t = 0
     while t < n_bars:
         orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
-        t = signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, entries, exits, short_entries,
-                           short_exits, size, limit, stop, sl, tp, tsl, weight, orders, trades, equity_out, cash_out,
-                           units_out, fill_now, t)
+        t = signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp,
+                           tsl, weight, orders, trades, equity_out, cash_out, units_out, fill_now, t)
     return orders, trades, counts, equity_out, cash_out, units_out
 
 
