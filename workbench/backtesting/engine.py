@@ -112,13 +112,26 @@ def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
         validate(bars)  # raises with the details
     arr = to_arrays(bars, check=False)
     o, h, lo, c, v = arr.open, arr.high, arr.low, arr.close, arr.volume
-    if not sim.bars_ok_nb(o, h, lo, c, v, arr.ts.view(np.int64)):
+    if not _bars_ok(o, h, lo, c, v, arr.ts.view(np.int64)):
         validate(bars)
         raise DataValidationError("bars break the bar contract. Fix: load them with workbench.data.load().")
     for a in (o, h, lo, c, v):  # read-only, always: strategies cannot alter the bars, and the
         a.flags.writeable = False  # kernels see one array type (one compilation serves every run)
     view = Bars(o, h, lo, c, v, arr.ts, arr.symbols, bars)
     return bars, view
+
+
+def _bars_ok(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, ts: np.ndarray) -> bool:
+    """Whether the arrays keep the bar contract: NumPy reductions for small inputs, one pass of
+    :func:`~workbench.nb.simulate.bars_ok_nb` for large ones (same conditions)."""
+    if o.size >= 1 << 16:
+        return bool(sim.bars_ok_nb(o, h, lo, c, v, ts))
+    with np.errstate(invalid="ignore"):
+        return bool(
+            np.isfinite(o).all() and np.isfinite(h).all() and np.isfinite(lo).all() and np.isfinite(c).all()
+            and (lo > 0).all() and (h >= lo).all() and (o >= lo).all() and (o <= h).all()
+            and (c >= lo).all() and (c <= h).all() and (v >= 0).all() and (np.diff(ts) > 0).all()
+        )
 
 
 def _flex(name: str, value: Any, n_bars: int, n_assets: int, owner: str, *, boolean: bool) -> np.ndarray:

@@ -44,7 +44,6 @@ from workbench.nb.enums import (
 )
 
 __all__ = [
-    "INTERNAL",
     "borrow",
     "equity_nb",
     "gross_nb",
@@ -75,10 +74,6 @@ P_NONE, P_ENTRY, P_EXIT, P_TARGET = (_i(k) for k in range(4))
 NEXT_OPEN, SAME_CLOSE = _i(0), _i(1)
 NO, YES = np.bool_(False), np.bool_(True)
 EPS = 1e-12
-
-INTERNAL = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
-"""Options of the kernels only other kernels call: Numba compiles no Python (or C) entry point
-for them, which saves about a fifth of the engine's first compilation."""
 
 
 @intrinsic
@@ -128,7 +123,7 @@ def gross_nb(cfg, state, g, skip):
     return total
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def slipped_price_nb(cfg, price, side, kind):
     """Fill price after spread and slippage (adverse); limit and take-profit fills get no slippage."""
     sign = 1.0 if side == BUY else -1.0
@@ -138,7 +133,7 @@ def slipped_price_nb(cfg, price, side, kind):
     return p
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def round_units_nb(cfg, units):
     """``units`` rounded down to whole lots of ``lot_size`` (unchanged when it is 0)."""
     lot = cfg["lot_size"]
@@ -147,7 +142,7 @@ def round_units_nb(cfg, units):
     return units
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees, slip, status, reason):
     """Append one order record (the caller keeps room for it)."""
     k = counts[0]
@@ -167,7 +162,7 @@ def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees
     counts[0] = k + 1
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_fees, reason):
     """Book the closing of ``units_closed`` (> 0) of asset ``j``'s open trade at ``price``."""
     k = int(state[j, S_TRADE])
@@ -200,7 +195,7 @@ def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_f
     tr["is_open"] = False
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, weight):
     """Book ``units_added`` (> 0) in the direction of asset ``j``'s (new) position."""
     if state[j, S_TRADE] < 0:
@@ -238,7 +233,7 @@ def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, we
         trades[k]["entry_fees"] = state[j, S_ENTRY_FEES]
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def set_stops_nb(cfg, state, j, sl, tp, tsl):
     """Turn the stop settings of a freshly opened position into price levels / distances."""
     long = state[j, S_UNITS] > 0
@@ -257,7 +252,7 @@ def set_stops_nb(cfg, state, j, sl, tp, tsl):
     state[j, S_PEAK] = p
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta, raw_price, kind,
                reason, weight, shrink):
     """Trade ``delta`` units (signed) of asset ``j`` at ``raw_price`` (before costs).
@@ -330,7 +325,7 @@ def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta
     return size
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def entry_units_nb(cfg, state, cash, j, size, weight, price, sl):
     """Units to open for an entry at ``price`` under the configured size mode (> 0, or 0)."""
     mode = cfg["size_mode"]
@@ -352,7 +347,7 @@ def entry_units_nb(cfg, state, cash, j, size, weight, price, sl):
     return units if units > 0 else 0.0
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def target_delta_nb(cfg, state, cash, j, price):
     """Units to trade for asset ``j``'s pending target weight at ``price``."""
     eq = equity_nb(cfg, state, cash, 0 if cfg["cash_sharing"] else j)
@@ -360,14 +355,14 @@ def target_delta_nb(cfg, state, cash, j, price):
     return target - state[j, S_UNITS]
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def clear_pending_nb(state, j):
     """Asset ``j`` has no pending order any more."""
     state[j, S_P_KIND] = P_NONE
     state[j, S_P_TRIGGERED] = 0.0
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def entry_kind_nb(state, j):
     """The order kind of asset ``j``'s pending entry: market, limit, stop or stop-limit."""
     has_l, has_s = not np.isnan(state[j, S_P_LIMIT]), not np.isnan(state[j, S_P_STOP])
@@ -380,7 +375,7 @@ def entry_kind_nb(state, j):
     return K_MARKET
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def pending_fill_price_nb(state, j, o, h, lo):
     """Price at which asset ``j``'s pending entry fills within the bar (NaN: not this bar), and
     whether it filled at the open."""
@@ -418,7 +413,7 @@ def pending_fill_price_nb(state, j, o, h, lo):
     return np.nan, False
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
     """Per-position stop-loss, trailing stop and take-profit on bar ``t``: a gap through a level
     fills at the open; when a stop and a target are both inside the bar, the stop is assumed hit
@@ -460,7 +455,7 @@ def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
     state[j, S_PEAK] = max(state[j, S_PEAK], h) if long else min(state[j, S_PEAK], lo)
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, kind):
     """Fill asset ``j``'s pending entry at ``price``: close an opposite position first (reverse),
     then open or extend in the pending direction."""

@@ -65,7 +65,6 @@ from workbench.nb.enums import (
 )
 from workbench.nb.execution import (
     BUY,
-    INTERNAL,
     K_LIQ,
     K_MARKET,
     NO,
@@ -214,7 +213,7 @@ def _close_entries_nb(cfg, state, cash, orders, trades, counts, j, t, c):
         clear_pending_nb(state, j)
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, o, h, lo):
     """Asset ``j``'s part of one ``stage`` of bar ``t``: ``OPEN_EXITS`` and ``OPEN_ENTRIES`` at
     the open ``o`` (bar range ``lo``-``h``), ``CLOSE_EXITS`` and ``CLOSE_ENTRIES`` for same-close
@@ -233,7 +232,7 @@ def asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, o, h, l
         clear_pending_nb(state, j)
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def read_intent_nb(cfg, state, orders, counts, intent, j, t):
     """Turn asset ``j``'s intent at the close of bar ``t`` into its pending order.
     Returns True when a market order should fill at this close (SAME_CLOSE timing)."""
@@ -295,7 +294,7 @@ def open_work_nb(state, j):
         np.isnan(state[j, S_SL]) and np.isnan(state[j, S_TP]) and np.isnan(state[j, S_TSL])))
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low):
     """Everything that happens from bar ``t``'s open to just before its close: exits, reductions
     and stops of every asset first (sells first), then entries and increases."""
@@ -452,7 +451,7 @@ def flex_nb(a, i, j):
     return a[i if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def flex_at_nb(a, i, j):
     """:func:`flex_nb` as a called function (off the per-bar path; compiles once)."""
     return a[i if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
@@ -518,7 +517,7 @@ def bars_ok_nb(open_, high, low, close, volume, ts):
 
 # -- the bar loops ------------------------------------------------------------------------------
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight):
     """The optional fields of asset ``j``'s entry at bar ``t`` (read only with an entry)."""
     intent[j, I_SIZE] = flex_at_nb(size, t, j)
@@ -530,7 +529,7 @@ def entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight):
     intent[j, I_WEIGHT] = flex_at_nb(weight, t, j)
 
 
-@njit(**INTERNAL)
+@njit(cache=True)
 def signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp, tsl,
                      weight, orders, trades, equity_out, cash_out, units_out, fill_now, t, todo, k, acted, a, later, m):
     """The rest of bar ``t`` after :func:`signal_bars_nb`'s scan: the open stages of the ``k``
