@@ -16,10 +16,11 @@ engines backtesting.py and vectorbt. Order execution itself is in :mod:`workbenc
 
 Speed: the bar loops (:func:`signal_bars_nb`, :func:`callback_bars_nb`) work on
 :func:`~workbench.nb.execution.borrow`-ed views of their arrays, so neither the loop nor the
-calls into the order handlers pay atomic reference counting; a bar only visits the assets with
-work (a pending order, a protected position, a decision). All asset-level order handling goes
-through one kernel, :func:`asset_step_nb`, which keeps the compiled call graph shallow (Numba
-re-optimizes a callee inside every caller, so depth costs compile time).
+calls into the order handlers pay atomic reference counting. The signal loop scans each bar's
+assets once and runs the phases only for the assets with work (a pending order, a protected
+position, a decision, a margin call). All asset-level order handling goes through one kernel,
+:func:`asset_step_nb`, which keeps the compiled call graph shallow (Numba re-optimizes a callee
+inside every caller, so depth costs compile time).
 """
 
 from __future__ import annotations
