@@ -119,7 +119,8 @@ def _blocked(bars: pl.DataFrame, tz: str) -> BarArrays | None:
     else:  # large: the copies release the GIL, so columns convert side by side
         with ThreadPoolExecutor(max_workers=min(len(names5), os.cpu_count() or 1)) as pool:
             cols = list(pool.map(column, names5))
-    return BarArrays(ts, tuple(names[i] for i in order), *cols, time_zone=tz)
+    o, h, lo, c, v = cols
+    return BarArrays(ts, tuple(names[i] for i in order), o, h, lo, c, v, time_zone=tz)
 
 
 def _columns(blocks: np.ndarray, order: np.ndarray, width: int = 64) -> np.ndarray:
