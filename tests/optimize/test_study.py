@@ -111,13 +111,15 @@ def test_samplers_and_their_errors(goog):
     for sampler in ("random", "tpe", "nsga2"):
         s = study(goog, SmaCross, direction="long", fast=(2, 20), slow=(30, 100), n_trials=6, sampler=sampler, seed=0)
         assert len(s.get_trials(states=(COMPLETE,))) == 6
-    for sampler, package in (("cmaes", "cmaes"), ("gp", "torch")):
-        if importlib.util.find_spec(package) is None:
-            with pytest.raises(InvalidParameterError, match=f"needs the '{package}' package"):
-                study(goog, SmaCross, direction="long", n_trials=2, sampler=sampler)
-        else:
-            s = study(goog, SmaCross, direction="long", fast=(2, 20), slow=(30, 100), n_trials=6, sampler=sampler, seed=0)
-            assert len(s.get_trials(states=(COMPLETE,))) >= 6
+    s = study(goog, SmaCross, direction="long", fast=(2, 20), slow=(30, 100), n_trials=12, sampler="cmaes", seed=0)
+    assert len(s.get_trials(states=(COMPLETE,))) >= 12
+    assert isinstance(s.sampler, optuna.samplers.CmaEsSampler)
+    if importlib.util.find_spec("torch") is None:
+        with pytest.raises(InvalidParameterError, match=r"needs the 'torch' package.*quant-workbench\[gp\]"):
+            study(goog, SmaCross, direction="long", n_trials=2, sampler="gp")
+    else:
+        s = study(goog, SmaCross, direction="long", fast=(2, 20), slow=(30, 100), n_trials=6, sampler="gp", seed=0)
+        assert len(s.get_trials(states=(COMPLETE,))) >= 6
     with pytest.raises(InvalidParameterError, match=r"`sampler` must be one of .* Did you mean 'tpe'\?"):
         study(goog, SmaCross, sampler="tpee")
     with pytest.raises(InvalidParameterError, match=r"Did you mean 'max_drawdown'\?"):

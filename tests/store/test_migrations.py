@@ -14,7 +14,9 @@ from workbench.errors import InvalidParameterError, SchemaVersionError, StoreErr
 from workbench.store import Store
 from workbench.store._migrate import MIGRATIONS_DIR, head_revision
 
-STORE_TABLES = {"datasets", "runs"}
+STORE_TABLES = {"datasets", "runs", "trials"}
+# Every revision shipped, in order; a new migration appends to this list.
+REVISIONS = ["0001", "0002"]
 
 
 def _tables(url: str) -> set[str]:
@@ -25,11 +27,24 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_head_is_the_initial_revision_shipped_in_the_package():
-    assert head_revision() == "0001"
+def test_head_is_the_last_revision_shipped_in_the_package():
+    assert head_revision() == REVISIONS[-1]
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
-    assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
+    shipped = sorted(p.name.split("_")[0] for p in (MIGRATIONS_DIR / "versions").glob("0*.py"))
+    assert shipped == REVISIONS
+
+
+def test_revisions_form_one_linear_chain():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(config)
+    chain = [rev.revision for rev in script.walk_revisions()][::-1]
+    assert chain == REVISIONS
+    assert script.get_heads() == [REVISIONS[-1]]
 
 
 def test_opening_an_empty_database_applies_the_migrations(store_url: str, tmp_path: Path):

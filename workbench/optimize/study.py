@@ -95,16 +95,15 @@ def _sampler(sampler: Any, seed: int | None, n_objectives: int) -> Any:
         return optuna.samplers.NSGAIISampler(seed=seed)
     if n_objectives > 1:
         raise InvalidParameterError(f"`sampler`={sampler!r} optimizes one objective; use 'nsga2', 'tpe' or 'random' for several.")
-    module = {"cmaes": "cmaes", "gp": "torch"}[sampler]
-    try:
-        __import__(module)
-    except ImportError:
-        raise InvalidParameterError(
-            f"`sampler`={sampler!r} needs the {module!r} package, which is not installed. "
-            f"Install it (pip install {module}) or use sampler='tpe'."
-        ) from None
     if sampler == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed)
+    try:
+        import torch  # noqa: F401  (Optuna's Gaussian-process sampler is written in PyTorch)
+    except ImportError:
+        raise InvalidParameterError(
+            "`sampler`='gp' needs the 'torch' package, which is not installed. "
+            "Install it with the gp extra (pip install 'quant-workbench[gp]') or use sampler='tpe'."
+        ) from None
     return optuna.samplers.GPSampler(seed=seed)
 
 
