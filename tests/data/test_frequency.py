@@ -155,3 +155,21 @@ def test_frequency_is_frozen():
         freq.label = "1h"  # type: ignore[misc]
     assert freq == wd.Frequency("1d", timedelta(days=1), 365.0)
 
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Tokyo", "America/New_York"])
+def test_weekdays_follow_the_clock_of_the_time_zone(tz):
+    from workbench.data.frequency import _weekdays
+
+    rng = np.random.default_rng(3)
+    ts = np.sort(rng.integers(0, 2_000_000_000_000_000, 500)).astype("datetime64[us]")
+    want = pl.Series(ts).dt.replace_time_zone("UTC").dt.convert_time_zone(tz).dt.weekday().to_numpy()
+    np.testing.assert_array_equal(_weekdays(ts, tz), want)
+
+
+def test_daily_tokyo_weekdays_are_trading_days_although_utc_dates_fall_on_sundays():
+    ts = _session_bars(24 * 60, open_h=9, hours=1, weekdays=5, weeks=30)  # 09:00 Tokyo = 00:00 UTC
+    bars = _with_ts(ts).with_columns(pl.col("ts").dt.replace_time_zone(None).dt.replace_time_zone("Asia/Tokyo")
+                                     .dt.offset_by("-9h"))  # midnight in Tokyo: the day before in UTC
+    assert (bars["ts"].dt.convert_time_zone("UTC").dt.weekday() == 7).mean() > 0.15
+    assert wd.infer_frequency(bars).periods_per_year == 252.0

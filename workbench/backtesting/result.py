@@ -120,9 +120,10 @@ class BacktestResult:
     def periods_per_year(self) -> float:
         if self.config.periods_per_year is not None:
             return self.config.periods_per_year
-        from workbench.data.frequency import infer_frequency
+        from workbench.data.frequency import frequency_of
 
-        return infer_frequency(self.bars).periods_per_year
+        tz = self.bars.schema["ts"].time_zone or "UTC"  # type: ignore[attr-defined]
+        return frequency_of(self.view.ts, tz).periods_per_year
 
     # -- frames ------------------------------------------------------------------------------
     def _ts(self, index: np.ndarray) -> pl.Series:
@@ -200,12 +201,12 @@ class BacktestResult:
     @cached_property
     def stats(self) -> Stats:
         from workbench.metrics import compute_stats
+        from workbench.metrics.trades import closed_trades_of
 
         o, t = self.order_records, self.trade_records
         filled = o["status"] == int(OrderStatus.FILLED)
-        # the trades frame's columns the trade statistics read (the full frame is built on demand)
-        trades = pl.DataFrame({"pnl": t["pnl"], "ret": t["ret"], "entry_bar": t["entry_bar"],
-                               "exit_bar": t["exit_bar"], "is_open": t["is_open"]})
+        # the closed trades straight from the records (the trades frame is built on demand)
+        trades = closed_trades_of(t["pnl"], t["ret"], t["entry_bar"], t["exit_bar"], t["is_open"])
         return compute_stats(
             self.equity_values.sum(axis=1), init_cash=self.init_cash, periods_per_year=self.periods_per_year,
             trades=trades, exposure=(self.units_values != 0).any(axis=1), benchmark=self.benchmark_returns,

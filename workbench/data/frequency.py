@@ -11,7 +11,7 @@ import polars as pl
 from workbench.data.schema import SYMBOL, TS
 from workbench.errors import DataValidationError
 
-__all__ = ["Frequency", "infer_frequency", "parse_every"]
+__all__ = ["Frequency", "frequency_of", "infer_frequency", "parse_every"]
 
 _DAY = 86_400.0
 _INTRADAY = [(60, "1m"), (300, "5m"), (900, "15m"), (1800, "30m"), (3600, "1h"), (7200, "2h"),
@@ -63,7 +63,18 @@ def infer_frequency(bars: pl.DataFrame) -> Frequency:
         part = bars.filter(pl.col(SYMBOL) == first)
     else:
         part = bars
-    ts = part[TS].to_numpy()
+    stamps = part.get_column(TS)
+    return frequency_of(stamps.to_numpy(), getattr(stamps.dtype, "time_zone", None) or "UTC")
+
+
+def frequency_of(ts: np.ndarray, time_zone: str = "UTC") -> Frequency:
+    """:func:`infer_frequency` of one symbol's sorted timestamps (``datetime64``, UTC) whose
+    bars are dated in ``time_zone`` (which decides on which weekday a daily bar falls).
+
+    >>> import workbench.data as wd
+    >>> frequency_of(wd.sample("EURUSD")["ts"].to_numpy()).label
+    '1h'
+    """
     step = _median_step_seconds(ts)
     if step < 0.9 * _DAY:
         label = min(_INTRADAY, key=lambda x: abs(np.log(x[0] / step)))[1]
@@ -75,11 +86,19 @@ def infer_frequency(bars: pl.DataFrame) -> Frequency:
     days = step / _DAY
     for lo, hi, label, per_year in _CALENDAR:
         if lo <= days <= hi:
-            if per_year is None:  # daily: trading days or calendar days?
-                weekdays = part.select(pl.col(TS).dt.weekday())[TS].to_numpy()
-                per_year = 365.0 if np.mean(weekdays >= 6) > 0.05 else 252.0
+            if per_year is None:  # daily: trading days or calendar days? (weekdays in local time)
+                per_year = 365.0 if np.mean(_weekdays(ts, time_zone) >= 6) > 0.05 else 252.0
             return Frequency(label, timedelta(seconds=step), per_year)
     return Frequency(f"{days:g}d", timedelta(seconds=step), float(round(365.25 / days, 4)))
+
+
+def _weekdays(ts: np.ndarray, time_zone: str) -> np.ndarray:
+    """ISO weekdays (Monday 1 … Sunday 7) of UTC timestamps ``ts`` on the clock of ``time_zone``."""
+    if time_zone != "UTC":
+        local = pl.Series(ts.astype("datetime64[us]")).dt.replace_time_zone("UTC").dt.convert_time_zone(time_zone)
+        return local.dt.weekday().to_numpy()
+    days = ts.astype("datetime64[D]").astype(np.int64)
+    return (days + 3) % 7 + 1  # 1970-01-01 was a Thursday
 
 
 def parse_every(every: str) -> timedelta | str:

@@ -279,9 +279,11 @@ def _benchmark_figures(r: np.ndarray, benchmark: Any, ppy: float, rf: float) -> 
 
 
 def _trade_figures(trades: Any) -> dict[str, Any]:
-    t = _tr.ClosedTrades.empty() if trades is None else _tr.closed_trades(trades)
-    n_open = 0 if trades is None else len(trades) - int(t.pnl.size)
-    return _tr.trade_figures(t) | {"n_open_trades": n_open}
+    if trades is None:
+        t = _tr.ClosedTrades.empty()
+    else:
+        t = trades if isinstance(trades, _tr.ClosedTrades) else _tr.closed_trades(trades)
+    return _tr.trade_figures(t) | {"n_open_trades": t.n_open}
 
 
 def compute_stats(
@@ -311,8 +313,9 @@ def compute_stats(
         Account value before the first bar.
     periods_per_year : float
         Bars per year (252 trading days, 365 crypto days, 12 months...).
-    trades : polars.DataFrame, optional
-        The trades frame (``pnl``, ``ret``, ``entry_bar``, ``exit_bar``, ``is_open``...). Trade
+    trades : polars.DataFrame or ClosedTrades, optional
+        The trades frame (``pnl``, ``ret``, ``entry_bar``, ``exit_bar``, ``is_open``...), or its
+        closed trades as arrays (:func:`workbench.metrics.trades.closed_trades_of`). Trade
         statistics use closed trades only. None means no trades.
     exposure : array-like, optional
         One bool per bar, True where a position is held.

@@ -51,6 +51,7 @@ class ClosedTrades(NamedTuple):
     pnl: np.ndarray
     ret: np.ndarray
     duration: np.ndarray
+    n_open: int = 0  # the trades still open, left out of the arrays
 
     @classmethod
     def empty(cls) -> ClosedTrades:
@@ -95,9 +96,29 @@ def closed_trades(trades: Any) -> ClosedTrades:
             )
         trades = pl.from_pandas(trades)
     _check_columns(trades)
-    closed = trades.filter(pl.col("is_open").not_()).sort(["exit_bar", "entry_bar"], maintain_order=True)
-    pnl = closed["pnl"].cast(pl.Float64).to_numpy()
-    ret = closed["ret"].cast(pl.Float64).to_numpy()
+    col = trades.get_column
+    return closed_trades_of(
+        col("pnl").cast(pl.Float64).to_numpy(), col("ret").cast(pl.Float64).to_numpy(),
+        col("entry_bar").cast(pl.Int64).to_numpy(), col("exit_bar").cast(pl.Int64).to_numpy(),
+        col("is_open").fill_null(False).to_numpy(),
+    )
+
+
+def closed_trades_of(pnl: np.ndarray, ret: np.ndarray, entry_bar: np.ndarray, exit_bar: np.ndarray,
+                     is_open: np.ndarray) -> ClosedTrades:
+    """:func:`closed_trades` from the columns as arrays (one value per trade, open ones
+    included): the closed trades in closing order, validated the same way.
+
+    >>> t = closed_trades_of(np.array([5.0, -2.0, 1.0]), np.array([0.05, -0.02, 0.01]),
+    ...                      np.array([4, 0, 6]), np.array([9, 3, 9]), np.array([False, False, True]))
+    >>> t.pnl.tolist(), t.duration.tolist(), t.n_open
+    ([-2.0, 5.0], [3, 5], 1)
+    """
+    closed = ~np.asarray(is_open, dtype=bool)
+    entry, exit_ = np.asarray(entry_bar, dtype=np.int64)[closed], np.asarray(exit_bar, dtype=np.int64)[closed]
+    order = np.lexsort((entry, exit_))  # by exit bar, then entry bar; ties keep their order
+    pnl = np.asarray(pnl, dtype=np.float64)[closed][order]
+    ret = np.asarray(ret, dtype=np.float64)[closed][order]
     for name, arr in (("pnl", pnl), ("ret", ret)):
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -106,14 +127,14 @@ def closed_trades(trades: Any) -> ClosedTrades:
                 f"`trades` column {name!r} must be finite for closed trades; got {float(arr[i])!r} in "
                 f"closed trade {i}. Mark unfinished trades with is_open=True."
             )
-    duration = (closed["exit_bar"] - closed["entry_bar"]).cast(pl.Int64).to_numpy()
+    duration = exit_[order] - entry[order]
     if duration.size and duration.min() < 0:
         i = int(np.argmin(duration))
         raise DataValidationError(
             f"`trades` closed trade {i} exits before it enters (exit_bar - entry_bar = "
             f"{duration[i]}). Fix the bar indices."
         )
-    return ClosedTrades(pnl, ret, duration)
+    return ClosedTrades(pnl, ret, duration, int(closed.size - closed.sum()))
 
 
 # --------------------------------------------------------------------------- private cores
