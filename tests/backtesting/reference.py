@@ -8,9 +8,9 @@ reversals; percentage stop-loss, take-profit and trailing stop; no leverage (1x)
 
 The rules, in the order they apply within bar ``t``:
 
-1. **Open.** Orders decided at the previous close fill at the open: an exit closes the
-   position; an opposite entry closes it (reason ``reverse``) and opens the other way; an entry
-   opens a position sized from the equity at that moment.
+1. **Open.** Orders decided at the previous close fill at the open, before any intrabar stop:
+   an exit closes the position; an opposite entry closes it (reason ``reverse``) and opens the
+   other way; an entry opens a position sized from the equity at that moment.
 2. **Intrabar stops** of the position held after the open (levels from its entry fill price):
    the stop is the tighter of the stop-loss and the trailing stop (``peak × (1 ∓ tsl)``, the peak
    being the best high/low *before* this bar, starting at the entry price). If the open is
@@ -24,7 +24,8 @@ The rules, in the order they apply within bar ``t``:
    same-close fills the resulting orders fill at this close (exits before entries).
 4. **Mark.** Equity is cash plus units × close; when a position's equity falls to zero or
    below the maintenance margin of its value it is liquidated at the close, and the order
-   decided at that close is cancelled.
+   decided at that close is cancelled (recorded ``cancelled``, after the liquidation; the size
+   of a cancelled order is not modelled: NaN).
 
 Costs: a buy fills at ``p × (1 + spread/2) × (1 + slippage) + ticks × tick_size``, a sell at
 ``p × (1 - spread/2) × (1 - slippage) - ticks × tick_size``; a take-profit pays the spread but no
@@ -207,6 +208,12 @@ class _Sim:
                 self.close(t, raw, "market", "reverse")
             self.open(t, raw, direction)
 
+    def cancel(self, t: int, order: tuple[str, int], held: float) -> None:
+        """Record ``order`` (decided at this close) as cancelled; an exit would have closed ``held``."""
+        what, direction = order
+        buy = direction > 0 if what == "entry" else held < 0
+        self.out.orders.append(Fill(t, "buy" if buy else "sell", "market", math.nan, math.nan, 0.0, "cancelled"))
+
     def mark(self, t: int) -> tuple[float, float, bool]:
         p = self.pos
         equity = self.cash + p.units * self.c[t]
@@ -231,8 +238,10 @@ class _Sim:
                 self.execute(t, order, self.c[t])
             else:
                 pending = order
+            held = self.pos.units
             equity[t], cash[t], liquidated = self.mark(t)
-            if liquidated:
+            if liquidated and pending[0]:
+                self.cancel(t, pending, held)
                 pending = ("", 0)
         for tr in self.out.trades:
             if tr.is_open:

@@ -164,12 +164,6 @@ def test_stop_limit_buy(kit, rows, fill):
     assert fills(res) == [(fill[0], "buy", "stop_limit", 10.0, fill[1])]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (pending_fill_price_nb): a stop-limit whose limit is on the far side of its "
-    "stop (buy: limit 9.5 < stop 10.5) and whose stop triggers intrabar (open 9 < 10.5 <= "
-    "high 11) falls through to the plain-limit rule and fills at the bar's open (9), before "
-    "the stop had triggered; it should wait for the price to come back to the limit after the "
-    "trigger (next bar: 9.5). Mirrored for sells."))
 @pytest.mark.parametrize(("side", "rows", "signals", "fill"), [
     ("buy", [[10] * 4, [9, 11, 8.5, 10], [10, 10.2, 9.3, 10], [10] * 4],
      {"entries": {0: True}, "stop": {0: 10.5}, "limit": {0: 9.5}}, 9.5),
@@ -177,6 +171,8 @@ def test_stop_limit_buy(kit, rows, fill):
      {"short_entries": {0: True}, "stop": {0: 9.5}, "limit": {0: 10.5}}, 10.5),
 ])
 def test_stop_limit_with_limit_beyond_the_stop_never_fills_before_the_trigger(kit, side, rows, signals, fill):
+    """Buy stop 10.5, limit 9.5: bar 1 opens at 9 (below the limit) and triggers at 10.5 within
+    the bar; the open came before the trigger, so the limit fills on bar 2 (mirrored for sells)."""
     res = run(kit, rows, signals)
     assert fills(res) == [(2, side, "stop_limit", 10.0, fill)]
 
@@ -196,6 +192,13 @@ def test_order_valid_bars_expires_an_unfilled_entry(kit):
     assert fills(run(kit, rows, {"entries": {0: True}, "limit": {0: 9.5}}))[0][0] == 3
 
 
+def test_an_expired_default_size_entry_records_the_units_it_would_have_had(kit):
+    rows = [[10] * 4] * 3 + [[9, 9, 9, 9]] * 2
+    res = wb.backtest(kit.make_bars(rows), kit.Replay(entries={0: True}, limit={0: 9.5}), order_valid_bars=2)
+    o = res.orders.row(0, named=True)
+    assert (o["status"], o["bar"]) == ("expired", 3) and o["size"] == pytest.approx(10_000 / 9.5)  # all equity at 9.5
+
+
 def test_a_new_entry_replaces_the_pending_one(kit):
     rows = [[10] * 4] * 3 + [[9, 9, 9, 9]]
     res = run(kit, rows, {"entries": {0: True, 1: True}, "limit": {0: 9.5, 1: 9.2}})
@@ -205,10 +208,6 @@ def test_a_new_entry_replaces_the_pending_one(kit):
     assert fills(res) == [(3, "buy", "limit", 10.0, 9.0)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (read_intent_nb): an exit signal withdraws a pending limit/stop entry with "
-    "clear_pending_nb and no order record, while cancel() and a replacing entry record the "
-    "withdrawn order as 'cancelled'; the withdrawal is silently dropped"))
 def test_an_exit_signal_withdraws_a_pending_entry_with_a_record(kit):
     rows = [[10] * 4] * 3 + [[9, 9, 9, 9]]
     res = run(kit, rows, {"entries": {0: True}, "limit": {0: 9.5}, "exits": {1: True}})
@@ -313,34 +312,25 @@ def test_percent_stops_from_signals_override_settings(kit):
     assert trade_rows(res) == [("long", 1, 10.0, 2, 9.7, "stop_loss")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (set_stops_nb, entry_units_nb): the settings' sl/tp/tsl are fractions of price, "
-    "but for a strategy with stop_mode='price' the kernel reads them as absolute levels: "
-    "sl=0.05 becomes a stop at price 0.05 (never hit; expected 9.5, exit on bar 2), tsl=0.03 a "
-    "0.03-point trail (exit on bar 1 at 9.97; expected a 3% trail, exit on bar 2 at 9.894). "
-    "Until fixed, backtest() refuses the combination (engine._check_default_stops)"))
 @pytest.mark.parametrize(("signals", "settings", "exit_"), [
     ({"tp": {0: 11.0}}, {"sl": 0.05}, (2, 9.5, "stop_loss")),
     ({"sl": {0: 9.0}}, {"tsl": 0.03}, (2, 10.2 * 0.97, "trailing_stop")),
 ])
 def test_setting_stops_stay_fractions_with_a_price_mode_strategy(kit, signals, settings, exit_):
+    """The settings' stops are fractions of price even when the strategy's own are absolute."""
     rows = [[10] * 4, [10, 10.2, 9.8, 10], [10, 10.4, 9.4, 9.6], [10] * 4]
     res = run(kit, rows, {"entries": {0: True}, "stop_mode": "price", **signals}, **settings)
     t = res.trades.row(0, named=True)
     assert (t["exit_bar"], t["exit_price"], t["exit_reason"]) == (exit_[0], pytest.approx(exit_[1]), exit_[2])
 
 
-def test_setting_stops_with_a_price_mode_strategy_are_refused_where_they_would_be_read(kit):
-    rows = [[10] * 4, [10, 10.2, 9.8, 10], [10, 10.4, 9.4, 9.6], [10] * 4]
-    with pytest.raises(wb.errors.InvalidParameterError) as info:
-        run(kit, rows, {"entries": {0: True}, "tp": {0: 11.0}, "stop_mode": "price"}, sl=0.05)
-    assert str(info.value) == (
-        "`sl=0.05` is a fraction of price, but Replay gives absolute stops (stop_mode='price') and no `sl` for "
-        "its entry at bar 0. Fix: give `sl` from the strategy for every entry, or drop the `sl` setting.")
-    # given by the strategy for every entry, the setting is never read: accepted
-    rows[2] = [10, 10.4, 8.8, 9.6]
-    res = run(kit, rows, {"entries": {0: True}, "sl": {0: 9.0}, "stop_mode": "price"}, sl=0.05)
-    assert res.trades["exit_reason"][0] == "stop_loss" and res.trades["exit_price"][0] == 9.0
+def test_a_price_mode_strategy_mixes_its_own_stops_with_the_settings(kit):
+    """The first entry gives its own absolute stop (9.0); the second gives none and gets the
+    setting, 5% below its fill (9.5)."""
+    rows = [[10] * 4, [10, 10.2, 9.8, 10], [10, 10.4, 8.8, 9.6], [10] * 4,
+            [10, 10.2, 9.8, 10], [10, 10.4, 9.4, 9.6], [10] * 4]
+    res = run(kit, rows, {"entries": {0: True, 3: True}, "sl": {0: 9.0}, "stop_mode": "price"}, sl=0.05)
+    assert trade_rows(res) == [("long", 1, 10.0, 2, 9.0, "stop_loss"), ("long", 4, 10.0, 5, 9.5, "stop_loss")]
 
 
 def test_trailing_distance_in_price_mode(kit):
@@ -349,12 +339,9 @@ def test_trailing_distance_in_price_mode(kit):
     assert trade_rows(res) == [("long", 1, 10.0, 3, 11.0, "trailing_stop")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (open_phase_nb): a pending reversal is filled in pass 2 (open_entries_nb), after "
-    "pass 1 (open_exits_nb) has checked the old position's stops on the bar's high/low, so an intrabar stop (long stop "
-    "9.5, low 9.0) closes the long at 9.5 although the market reversal order at the open (10) "
-    "comes first; expected the long closed at 10 ('reverse') and the short opened at 10"))
 def test_pending_reversal_fills_at_the_open_before_intrabar_stops(kit):
+    """The market reversal at bar 2's open (10) closes the long before its stop (9.5) is reached
+    within the bar."""
     rows = [[10] * 4, [10, 10.5, 9.8, 10], [10, 10.2, 9.0, 9.2], [9.2] * 4]
     res = run(kit, rows, {"entries": {0: True}, "short_entries": {1: True}}, sl=0.05)
     assert trade_rows(res)[0] == ("long", 1, 10.0, 2, 10.0, "reverse")

@@ -226,9 +226,7 @@ def test_symbol_order_does_not_matter(seed):
 @given(seed=SEEDS)
 def test_long_only_without_leverage_keeps_cash_and_positions_non_negative(seed):
     bars, _, sig, cfg = random_case(seed, long_only=True)
-    # accumulate=False: adding to a long at a limit below the open can overdraw the cash (kernel
-    # bug, strict xfail in test_sizing.test_adding_to_a_long_at_a_limit_below_the_open_needs_cash)
-    cfg.update(leverage=1.0, allow_short=False, accumulate=False)
+    cfg.update(leverage=1.0, allow_short=False)
     cfg["size"] = min(cfg["size"], 1.0) if cfg["sizing"] == "percent" else cfg["size"]
     res = wb.backtest(bars, Arrays(sig), **cfg)
     assert (res.equity["cash"].to_numpy() >= -1e-9).all()

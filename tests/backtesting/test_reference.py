@@ -1,9 +1,6 @@
 """The signal kernel against the plain reference simulator (``reference.py``) on random bars,
-random signals and random settings, and on the hand-made cases of ``test_orders``.
-
-Known kernel bug left out of the random cases (pinned by a strict xfail in ``test_orders``): a
-pending reversal at the open is preceded by the old position's intrabar stops. With stops on,
-the generated strategies therefore never reverse (one direction, or ``reverse=False``).
+random signals and random settings (reversals with and without stops, margin calls that cancel
+the order decided at their close), and on GOOG.
 """
 
 from __future__ import annotations
@@ -46,8 +43,6 @@ def make_case(seed: int):
     stops = bool(rng.random() < 0.5)
     for name in ("sl", "tp", "tsl"):
         s[name] = float(rng.uniform(0.005, 0.2)) if stops and rng.random() < 0.6 else None
-    if direction == "both" and stops:
-        s["reverse"] = False
     return bars, signals, s
 
 

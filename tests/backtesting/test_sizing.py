@@ -108,9 +108,6 @@ def test_entry_rounding_to_zero_units_is_rejected_as_zero_size(kit):
     assert res.trades.height == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (execute_nb): the side of an order is taken from the sign of the unit delta, so "
-    "a long entry that rounds to 0 units (delta 0.0) is recorded as a 'sell'"))
 def test_zero_size_rejection_keeps_the_entry_side(kit):
     res = run(kit, P100, {"entries": {0: True}}, sizing="value", size=50, lot_size=1)
     assert first_order(res)["side"] == "buy"
@@ -178,14 +175,10 @@ class Flip(Strategy):
             ctx.target(0, self._w[ctx.t // 2])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (execute_nb): an order that crosses zero (a rebalance from -50 units to a "
-    "+0.8 target, or from +50 to -0.8) is checked as if all of it added exposure: `avail` "
-    "subtracts the value of the position being closed and the whole size is compared with "
-    "`max_add`, so the buy is shrunk to 50 units (ending flat) and the sell is rejected "
-    "'no_cash', although 80 units of 10,000 equity at 100 fit"))
 @pytest.mark.parametrize(("first", "second"), [(-0.5, 0.8), (0.5, -0.8)])
 def test_target_rebalancing_across_zero(kit, first, second):
+    """Buying 130 from -50 (or selling 130 from +50) closes 50 first: only the 80 beyond zero
+    need room."""
     res = wb.backtest(kit.make_bars(P100 + P100), Flip(first, second))
     assert res.orders["status"].to_list() == ["filled", "filled"]
     assert res.positions["units"].to_list() == pytest.approx([0, 50 * np.sign(first), 50 * np.sign(first)]
@@ -212,12 +205,8 @@ def test_without_leverage_cash_never_goes_negative(kit):
     assert res.equity["cash"].min() >= 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (execute_nb): for a buy that adds to a long without leverage, `room` values the "
-    "units held at the last price (the bar's open, 100) but `avail` subtracts them at the fill "
-    "price (a limit at 95), so with no cash left (all in at 100) the limit buy adds 5.26 units "
-    "and cash goes to -500; expected the add rejected 'no_cash' and cash staying at 0"))
 def test_adding_to_a_long_at_a_limit_below_the_open_needs_cash(kit):
+    """All in at 100, a limit add at 95 has no cash left to spend."""
     rows = [[100.0] * 4, [100.0] * 4, [100, 100, 94, 100], [100.0] * 4]
     res = run(kit, rows, {"entries": {0: True, 1: True}, "limit": {1: 95.0}}, accumulate=True)
     assert res.equity["cash"].min() >= 0
@@ -237,10 +226,6 @@ def test_margin_call_liquidates_at_the_close(kit):
     assert res.positions["units"].to_list() == [0.0, 200.0, 200.0, 0.0, 0.0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel bug (liquidate_nb): a margin call at the close clears the order decided at that "
-    "close (here a reversal to long) with clear_pending_nb and no order record; it should be "
-    "recorded as 'cancelled', not dropped silently"))
 def test_margin_call_cancels_the_pending_order_with_a_record(kit):
     rows = [[100.0] * 4, [100.0] * 4, [150.0] * 4, [160, 170, 160, 170], [170.0] * 4]
     res = run(kit, rows, {"short_entries": {0: True}, "entries": {3: True}})

@@ -61,7 +61,8 @@ class BacktestConfig:
     accumulate : bool
         A same-direction entry adds to the position (otherwise it is ignored).
     sl, tp, tsl : float or None
-        Default stop-loss, take-profit and trailing stop as fractions of price.
+        Default stop-loss, take-profit and trailing stop as fractions of price (also for a
+        strategy whose own stops are absolute, ``stop_mode="price"``).
     order_valid_bars : int
         Bars a limit/stop entry order stays valid (0: good till cancelled).
     cash_sharing : bool

@@ -47,8 +47,7 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
     Raises
     ------
     InvalidParameterError
-        For an unknown or out-of-range setting, or setting stops (fractions of price) that a
-        ``stop_mode="price"`` strategy leaves to be read as absolute levels.
+        For an unknown or out-of-range setting.
     StrategyError
         When the strategy's signals have the wrong shape, NaN, non-positive sizes, prices or
         stops on an entry, or need shorting that is off; when a Numba strategy's callback is
@@ -185,8 +184,6 @@ def run_signals(cfg: BacktestConfig, view: Bars, sig: Signals, *, owner: str = "
     stop_mode = 1 if sig.stop_mode == "price" else 0
     if sig.stop_mode not in ("percent", "price"):
         raise StrategyError(f"{owner} returned stop_mode={sig.stop_mode!r}; expected 'percent' or 'price'.")
-    if stop_mode == 1:
-        _check_default_stops(arrays, cfg, owner, n, m)
     out = sim.simulate_signals(
         _record(cfg, stop_mode), view.open, view.high, view.low, view.close,
         arrays["entries"], arrays["exits"], arrays["short_entries"], arrays["short_exits"],
@@ -225,24 +222,6 @@ def _check_levels(arrays: dict[str, np.ndarray], cfg: BacktestConfig, owner: str
             raise StrategyError(
                 f"{owner} returned `{name}` = {value:g} with the entry at bar {row}; it must be in {rng} "
                 "(NaN for none)." + (" Weights above 1 need leverage > 1." if name == "weight" else "")
-            )
-
-
-def _check_default_stops(arrays: dict[str, np.ndarray], cfg: BacktestConfig, owner: str, n: int, m: int) -> None:
-    """The settings' ``sl``/``tp``/``tsl`` are fractions of price; the simulation core would read
-    them as absolute levels for an entry of a ``stop_mode="price"`` strategy that gives none, so
-    that combination is refused rather than simulated wrongly."""
-    entry = np.broadcast_to(arrays["entries"], (n, m)) | np.broadcast_to(arrays["short_entries"], (n, m))
-    for name in ("sl", "tp", "tsl"):
-        if getattr(cfg, name) is None:
-            continue
-        missing = np.broadcast_to(np.isnan(arrays[name]), (n, m)) & entry
-        if missing.any():
-            row = int(np.argwhere(missing)[0][0])
-            raise InvalidParameterError(
-                f"`{name}={getattr(cfg, name)}` is a fraction of price, but {owner} gives absolute stops "
-                f"(stop_mode='price') and no `{name}` for its entry at bar {row}. Fix: give `{name}` from the "
-                f"strategy for every entry, or drop the `{name}` setting."
             )
 
 

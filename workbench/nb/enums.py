@@ -182,9 +182,10 @@ sim_cfg_dt = np.dtype(
 
 # Per-asset simulation state: a float64 array of shape (n_assets, N_STATE), columns named by the
 # S_* constants (integer fields hold whole numbers). A Numba strategy reads its position as
-# state[j, S_UNITS]. Plain arrays rather than records keep the per-bar loop free of reference
-# counting.
-STATE_FIELDS = ('units', 'entry_price', 'entry_bar', 'entry_fees', 'trade', 'sl', 'tp', 'tsl', 'peak', 'last_price', 'p_kind', 'p_dir', 'p_size', 'p_limit', 'p_stop', 'p_triggered', 'p_sl', 'p_tp', 'p_tsl', 'p_weight', 'p_target', 'p_signal_bar', 'p_expiry')
+# state[j, S_UNITS]. A position's stops are price levels (S_SL, S_TP) and a trailing distance
+# (S_TSL, read as S_TSL_MODE says). Plain arrays rather than records keep the per-bar loop free
+# of reference counting.
+STATE_FIELDS = ('units', 'entry_price', 'entry_bar', 'entry_fees', 'trade', 'sl', 'tp', 'tsl', 'peak', 'last_price', 'p_kind', 'p_dir', 'p_size', 'p_limit', 'p_stop', 'p_triggered', 'p_sl', 'p_tp', 'p_tsl', 'p_weight', 'p_target', 'p_signal_bar', 'p_expiry', 'tsl_mode')
 S_UNITS = 0
 S_ENTRY_PRICE = 1
 S_ENTRY_BAR = 2
@@ -208,6 +209,7 @@ S_P_WEIGHT = 19
 S_P_TARGET = 20
 S_P_SIGNAL_BAR = 21
 S_P_EXPIRY = 22
+S_TSL_MODE = 23  # how S_TSL trails the peak: 0 a fraction of it, 1 a distance in price units
 N_STATE = len(STATE_FIELDS)
 
 __all__ += [f"I_{f.upper()}" for f in INTENT_FIELDS] + [f"S_{f.upper()}" for f in STATE_FIELDS]  # noqa: F822

@@ -40,6 +40,7 @@ from workbench.nb.enums import (
     S_TP,
     S_TRADE,
     S_TSL,
+    S_TSL_MODE,
     S_UNITS,
 )
 
@@ -58,6 +59,8 @@ __all__ = [
     "target_delta_nb",
     "clear_pending_nb",
     "entry_kind_nb",
+    "pending_order_nb",
+    "end_pending_nb",
     "pending_fill_price_nb",
     "check_stops_nb",
     "fill_entry_nb",
@@ -233,22 +236,35 @@ def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, we
         trades[k]["entry_fees"] = state[j, S_ENTRY_FEES]
 
 
+@njit(cache=True, inline="always")
+def _stop_level_nb(p, own, setting, absolute, sign):
+    """A stop level of a position entered at ``p``: the entry's ``own`` stop (an absolute level
+    when ``absolute``, else a fraction of ``p``), or when NaN the ``setting`` (a fraction of
+    ``p``, always); ``sign`` is -1 below the entry, +1 above (NaN: no stop)."""
+    if np.isnan(own):
+        return p * (1.0 + sign * setting)
+    return own if absolute else p * (1.0 + sign * own)
+
+
 @njit(cache=True)
 def set_stops_nb(cfg, state, j, sl, tp, tsl):
-    """Turn the stop settings of a freshly opened position into price levels / distances."""
-    long = state[j, S_UNITS] > 0
+    """Turn the stops of a freshly opened position into price levels and a trailing distance.
+
+    ``sl``, ``tp``, ``tsl`` are the entry's own stops, read by ``cfg["stop_mode"]`` (0: fractions
+    of price; 1: absolute levels and a trailing distance in price units); where one is NaN the
+    setting ``cfg["sl"]``/``["tp"]``/``["tsl"]`` applies, which is always a fraction of price.
+    The trailing distance keeps its mode in ``S_TSL_MODE``."""
+    sign = 1.0 if state[j, S_UNITS] > 0 else -1.0
     p = state[j, S_ENTRY_PRICE]
-    sl = cfg["sl"] if np.isnan(sl) else sl
-    tp = cfg["tp"] if np.isnan(tp) else tp
-    tsl = cfg["tsl"] if np.isnan(tsl) else tsl
-    if cfg["stop_mode"] == 0:  # fractions of the entry price
-        state[j, S_SL] = np.nan if np.isnan(sl) else (p * (1.0 - sl) if long else p * (1.0 + sl))
-        state[j, S_TP] = np.nan if np.isnan(tp) else (p * (1.0 + tp) if long else p * (1.0 - tp))
-        state[j, S_TSL] = tsl  # a fraction of the peak
-    else:  # absolute levels; trailing distance in price units
-        state[j, S_SL] = sl
-        state[j, S_TP] = tp
+    absolute = cfg["stop_mode"] != 0
+    state[j, S_SL] = _stop_level_nb(p, sl, cfg["sl"], absolute, -sign)
+    state[j, S_TP] = _stop_level_nb(p, tp, cfg["tp"], absolute, sign)
+    if np.isnan(tsl):
+        state[j, S_TSL] = cfg["tsl"]  # a fraction of the peak
+        state[j, S_TSL_MODE] = 0.0
+    else:
         state[j, S_TSL] = tsl
+        state[j, S_TSL_MODE] = 1.0 if absolute else 0.0
     state[j, S_PEAK] = p
 
 
@@ -260,6 +276,11 @@ def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta
     Applies spread, slippage and fees, checks cash, leverage and shorting rules, books the
     order and the trade records. ``shrink`` lets an entry sized from equity shrink to what the
     account can afford (after costs) instead of being rejected. Returns the units traded.
+
+    Only the part of the order that opens or adds exposure is checked: an order that crosses
+    zero first closes the position held (freeing its cash and exposure). Exposure is valued at
+    the marks (``S_LAST_PRICE``): the room is ``leverage × equity`` less the other positions and
+    the units still held; without leverage a buy must also leave the cash non-negative.
     """
     side = BUY if delta > 0 else SELL
     if np.isnan(raw_price):
@@ -277,20 +298,24 @@ def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta
             return 0.0
     size = abs(delta)
     g = 0 if cfg["cash_sharing"] else j
-    increases = abs(new_units) > abs(units) + EPS
+    # the part that closes the position held frees cash and exposure; only the rest is checked
+    closing = min(size, abs(units)) if units * delta < 0.0 else 0.0
+    increases = size - closing > EPS
     if increases:
-        fee_rate = cfg["fees"]
-        eq = equity_nb(cfg, state, cash, g)
-        other = gross_nb(cfg, state, g, j)
-        # what the account may hold in this asset after the order
-        room = cfg["leverage"] * eq - other
-        if cfg["leverage"] <= 1.0 and side == BUY and units >= 0.0:
-            room = min(room, cash[g] + abs(units) * state[j, S_LAST_PRICE])  # cash may not go negative
-        avail = room - cfg["fixed_fees"] - abs(units) * price
-        max_add = avail / (price * (1.0 + fee_rate)) if avail > 0 else 0.0
-        if size > max_add + 1e-9 * max(size, 1.0):
-            if shrink and max_add > 0:
-                size = round_units_nb(cfg, max_add)
+        cost = price * (1.0 + cfg["fees"])  # cash per unit bought or sold
+        # leverage room: what the account may hold beyond the other assets and the units of this
+        # one still held after the closing part, every position valued at its mark
+        avail = cfg["leverage"] * equity_nb(cfg, state, cash, g) - gross_nb(cfg, state, g, j)
+        if closing == 0.0 and units != 0.0:
+            avail -= abs(units) * state[j, S_LAST_PRICE]
+        if cfg["leverage"] <= 1.0 and side == BUY:  # cash may not go negative
+            avail = min(avail, cash[g] - closing * cost)
+        avail -= cfg["fixed_fees"]
+        max_add = avail / cost if avail > 0 else 0.0
+        opening = size - closing
+        if opening > max_add + 1e-9 * max(opening, 1.0):
+            if shrink:
+                size = closing + (round_units_nb(cfg, max_add) if max_add > 0 else 0.0)
                 delta = size if side == BUY else -size
                 new_units = units + delta
             else:
@@ -306,9 +331,6 @@ def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta
     cash[g] -= delta * price + fees
     add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees, slip, ST_FILLED, R_NONE)
     # trade records: close the old direction first, then open / extend the new one
-    closing = 0.0
-    if units != 0.0 and (np.sign(delta) != np.sign(units)):
-        closing = min(size, abs(units))
     opening = size - closing
     fee_close = fees * closing / size
     if closing > 0.0:
@@ -339,9 +361,11 @@ def entry_units_nb(cfg, state, cash, j, size, weight, price, sl):
         units = s
     elif mode == M_VALUE:
         units = s / price
-    else:  # M_RISK: risk fraction of equity over the distance to the stop
-        sl = cfg["sl"] if np.isnan(sl) else sl
-        dist = price * sl if cfg["stop_mode"] == 0 else abs(price - sl)
+    else:  # M_RISK: risk fraction of equity over the distance to the stop (the setting is a fraction)
+        if np.isnan(sl):
+            dist = price * cfg["sl"]
+        else:
+            dist = price * sl if cfg["stop_mode"] == 0 else abs(price - sl)
         units = s * eq / dist if dist > 0 else 0.0
     units = round_units_nb(cfg, units)
     return units if units > 0 else 0.0
@@ -376,9 +400,46 @@ def entry_kind_nb(state, j):
 
 
 @njit(cache=True)
+def pending_order_nb(cfg, state, cash, j):
+    """Side, kind and units of asset ``j``'s pending order as it stands, for its record when it
+    is cancelled or expires: an entry's units at its limit (else its stop, else the last) price
+    and the current equity (as :func:`fill_entry_nb` would size it there), an exit's position,
+    a target's trade at the last price."""
+    u = state[j, S_UNITS]
+    if state[j, S_P_KIND] == P_ENTRY:
+        side = BUY if state[j, S_P_DIR] > 0 else SELL
+        kind = entry_kind_nb(state, j)
+        p = state[j, S_P_LIMIT]
+        if np.isnan(p):
+            p = state[j, S_LAST_PRICE] if np.isnan(state[j, S_P_STOP]) else state[j, S_P_STOP]
+        fill = slipped_price_nb(cfg, p, side, kind)
+        return side, kind, entry_units_nb(cfg, state, cash, j, state[j, S_P_SIZE], state[j, S_P_WEIGHT], fill,
+                                          state[j, S_P_SL])
+    if state[j, S_P_KIND] == P_EXIT:
+        return (SELL if u > 0 else BUY), K_MARKET, abs(u)
+    delta = target_delta_nb(cfg, state, cash, j, state[j, S_LAST_PRICE])
+    return (BUY if delta > 0 else SELL), K_MARKET, abs(delta)
+
+
+@njit(cache=True)
+def end_pending_nb(orders, counts, state, j, t, side, kind, size, status):
+    """Withdraw asset ``j``'s pending order at bar ``t`` with a record (``status`` cancelled or
+    expired; ``side``, ``kind``, ``size`` from :func:`pending_order_nb`)."""
+    add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], side, kind, size, np.nan, 0.0, 0.0, status, R_NONE)
+    clear_pending_nb(state, j)
+
+
+@njit(cache=True)
 def pending_fill_price_nb(state, j, o, h, lo):
     """Price at which asset ``j``'s pending entry fills within the bar (NaN: not this bar), and
-    whether it filled at the open."""
+    whether it filled at the open.
+
+    A stop (or the stop of a stop-limit) triggers when the open or the bar's range reaches it; a
+    stop-limit then acts as a limit. Triggered at the open, the limit applies from the open. When
+    the stop triggers within the bar, a limit on the near side of the stop (buy: at or above it)
+    fills at the stop; a limit beyond it (buy: below the stop) does not fill on that bar, since
+    where the price went after the trigger is unknown (the bar's low may have come before it):
+    it acts as a limit from the next bar."""
     d = state[j, S_P_DIR]
     lim, stp = state[j, S_P_LIMIT], state[j, S_P_STOP]
     has_l, has_s = not np.isnan(lim), not np.isnan(stp)
@@ -397,6 +458,7 @@ def pending_fill_price_nb(state, j, o, h, lo):
                 return stp, False
             if (d > 0 and lim >= stp) or (d < 0 and lim <= stp):
                 return stp, False
+            return np.nan, False  # a limit beyond the stop: from the next bar
         else:
             return np.nan, False
     # a plain limit order, or a triggered stop-limit acting as a limit
@@ -425,7 +487,7 @@ def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
     stop = state[j, S_SL]
     reason, kind = X_SL, K_SL
     if not np.isnan(state[j, S_TSL]):
-        dist = state[j, S_PEAK] * state[j, S_TSL] if cfg["stop_mode"] == 0 else state[j, S_TSL]
+        dist = state[j, S_PEAK] * state[j, S_TSL] if state[j, S_TSL_MODE] == 0.0 else state[j, S_TSL]
         trail = state[j, S_PEAK] - dist if long else state[j, S_PEAK] + dist
         if np.isnan(stop) or (long and trail > stop) or (not long and trail < stop):
             stop, reason, kind = trail, X_TSL, K_TSL
@@ -466,8 +528,12 @@ def fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, kind):
         execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, -u, price, kind, X_REVERSE, np.nan, NO)
     elif u != 0.0 and not cfg["accumulate"]:
         return
-    fill = slipped_price_nb(cfg, price, BUY if d > 0 else SELL, kind)
+    side = BUY if d > 0 else SELL
+    fill = slipped_price_nb(cfg, price, side, kind)
     units = entry_units_nb(cfg, state, cash, j, state[j, S_P_SIZE], state[j, S_P_WEIGHT], fill, state[j, S_P_SL])
+    if units == 0.0:  # nothing to trade: rejected with the entry's side (a zero delta has none)
+        add_order_nb(orders, counts, j, t, sb, side, kind, 0.0, fill, 0.0, 0.0, ST_REJECTED, R_ZERO)
+        return
     was_flat = state[j, S_UNITS] == 0.0
     mode = cfg["size_mode"]
     done = execute_nb(cfg, state, cash, orders, trades, counts, j, t, sb, d * units, price, kind, X_SIGNAL,

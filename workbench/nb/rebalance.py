@@ -211,13 +211,13 @@ def _rooms_nb(cfg, state, cash, intent):
 
 @njit(cache=True)
 def _stop_fraction_nb(cfg, sl, price):
-    """The distance to the stop as a fraction of ``price`` (NaN when there is no stop)."""
-    s = cfg["sl"] if np.isnan(sl) else sl
-    if np.isnan(s):
-        return np.nan
+    """The distance to the stop as a fraction of ``price`` (NaN when there is no stop): the
+    entry's own ``sl`` read by ``stop_mode``, else the ``sl`` setting (always a fraction)."""
+    if np.isnan(sl):
+        return cfg["sl"]
     if cfg["stop_mode"] == 0:
-        return s
-    return abs(price - s) / price
+        return sl
+    return abs(price - sl) / price
 
 
 @njit(cache=True)

@@ -1,6 +1,7 @@
 """The order simulation core: one bar at a time, in two phases.
 
-``open_phase_nb(t)`` fills what was decided before bar *t*: pending market orders at the open,
+``open_phase_nb(t)`` fills what was decided before bar *t*: pending market orders at the open
+(exits, reductions and the closing legs of reversals before the stops of the positions held),
 limit/stop/stop-limit orders when the bar's range touches them, and per-position stop-loss,
 take-profit and trailing stops on high/low (a gap through a level fills at the open; when a stop
 and a target are both inside one bar, the stop is assumed hit first — the conservative rule).
@@ -62,6 +63,7 @@ from workbench.nb.enums import (
     S_TP,
     S_TRADE,
     S_TSL,
+    S_TSL_MODE,
     S_UNITS,
 )
 from workbench.nb.execution import (
@@ -73,24 +75,24 @@ from workbench.nb.execution import (
     P_EXIT,
     P_NONE,
     P_TARGET,
-    R_NONE,
     SAME_CLOSE,
-    SELL,
     ST_CANCELLED,
     ST_EXPIRED,
     X_LIQ,
+    X_REVERSE,
     X_SIGNAL,
     YES,
-    add_order_nb,
     borrow,
     check_stops_nb,
     clear_pending_nb,
+    end_pending_nb,
     entry_kind_nb,
     equity_nb,
     execute_nb,
     fill_entry_nb,
     gross_nb,
     pending_fill_price_nb,
+    pending_order_nb,
     target_delta_nb,
 )
 
@@ -105,6 +107,8 @@ __all__ = [
     "equity_nb",
     "gross_nb",
     "asset_step_nb",
+    "reverse_leg_nb",
+    "withdraw_entry_nb",
     "read_intent_nb",
     "open_phase_nb",
     "close_phase_nb",
@@ -130,8 +134,9 @@ __all__ = [
 
 ROOM = 8
 """Order (and trade) records one bar can add per asset: at most 4 at the open (a stop, a
-reversal, the entry, a stop on the entry's own bar) and 4 at the close (a cancellation, a
-reversal and the entry filled at the close, a liquidation). Drivers keep this much room."""
+reversal, the entry, a stop on the entry's own bar) and 4 at the close (a cancellation, then a
+reversal and the entry filled at the close and a liquidation, or a liquidation and the pending
+order it cancels). Drivers keep this much room."""
 
 # the stages of asset_step_nb, in their order within a bar
 OPEN_EXITS, OPEN_ENTRIES, CLOSE_EXITS, CLOSE_ENTRIES, LIQUIDATE = (np.int64(k) for k in range(5))
@@ -140,10 +145,25 @@ NONE, ZERO = np.int64(-1), np.int64(0)  # no asset; a count
 
 # -- one asset, one stage ------------------------------------------------------------------------
 
+@njit(cache=True)
+def reverse_leg_nb(cfg, state, cash, orders, trades, counts, j, t, price):
+    """The closing leg of a pending market reversal (a market entry against the position held,
+    not expired), filled at ``price`` in an exit stage: before the old position's stops, and with
+    a shared account before every opening leg; the entry stage then opens the new position."""
+    u = state[j, S_UNITS]
+    if u != 0.0 and np.sign(u) != state[j, S_P_DIR] and entry_kind_nb(state, j) == K_MARKET and not (
+            state[j, S_P_EXPIRY] >= 0 and t > state[j, S_P_EXPIRY]):
+        execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], -u, price, K_MARKET,
+                   X_REVERSE, np.nan, NO)
+
+
 @njit(cache=True, inline="always")
 def _open_exits_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
-    """A pending exit or reduction at the open, then the stops of a position held before."""
-    if state[j, S_P_KIND] == P_EXIT:
+    """A pending exit, reduction or reversal's closing leg at the open, then the stops of a
+    position still held from before."""
+    if state[j, S_P_KIND] == P_ENTRY:
+        reverse_leg_nb(cfg, state, cash, orders, trades, counts, j, t, o)
+    elif state[j, S_P_KIND] == P_EXIT:
         u = state[j, S_UNITS]
         if u != 0.0 and (state[j, S_P_DIR] == 2 or np.sign(u) == state[j, S_P_DIR]):
             execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], -u, o, K_MARKET,
@@ -151,9 +171,9 @@ def _open_exits_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
         clear_pending_nb(state, j)
     elif state[j, S_P_KIND] == P_TARGET:
         delta = target_delta_nb(cfg, state, cash, j, o)
-        if delta < 0.0:
+        if delta < 0.0:  # (shrinks to what the room allows when it crosses zero, like an increase)
             execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
-                       X_SIGNAL, np.nan, NO)
+                       X_SIGNAL, np.nan, YES)
             clear_pending_nb(state, j)
     if state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] < t and not (
             np.isnan(state[j, S_SL]) and np.isnan(state[j, S_TP]) and np.isnan(state[j, S_TSL])):
@@ -172,9 +192,8 @@ def _open_entries_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
         clear_pending_nb(state, j)
     elif state[j, S_P_KIND] == P_ENTRY:
         if state[j, S_P_EXPIRY] >= 0 and t > state[j, S_P_EXPIRY]:
-            add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], BUY if state[j, S_P_DIR] > 0 else SELL,
-                         entry_kind_nb(state, j), state[j, S_P_SIZE], np.nan, 0.0, 0.0, ST_EXPIRED, R_NONE)
-            clear_pending_nb(state, j)
+            side, kind, size = pending_order_nb(cfg, state, cash, j)
+            end_pending_nb(orders, counts, state, j, t, side, kind, size, ST_EXPIRED)
             return
         price, at_open = pending_fill_price_nb(state, j, o, h, lo)
         if np.isnan(price):
@@ -187,8 +206,10 @@ def _open_entries_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
 
 @njit(cache=True, inline="always")
 def _close_exits_nb(cfg, state, cash, orders, trades, counts, j, t, c):
-    """A same-close exit or reduction at the close ``c``."""
-    if state[j, S_P_KIND] == P_EXIT:
+    """A same-close exit, reduction or reversal's closing leg at the close ``c``."""
+    if state[j, S_P_KIND] == P_ENTRY:
+        reverse_leg_nb(cfg, state, cash, orders, trades, counts, j, t, c)
+    elif state[j, S_P_KIND] == P_EXIT:
         execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), -state[j, S_UNITS], c, K_MARKET,
                    X_SIGNAL, np.nan, NO)
         clear_pending_nb(state, j)
@@ -196,7 +217,7 @@ def _close_exits_nb(cfg, state, cash, orders, trades, counts, j, t, c):
         delta = target_delta_nb(cfg, state, cash, j, c)
         if delta < 0.0:
             execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), delta, c, K_MARKET,
-                       X_SIGNAL, np.nan, NO)
+                       X_SIGNAL, np.nan, YES)
             clear_pending_nb(state, j)
 
 
@@ -218,7 +239,8 @@ def _close_entries_nb(cfg, state, cash, orders, trades, counts, j, t, c):
 def asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, o, h, lo):
     """Asset ``j``'s part of one ``stage`` of bar ``t``: ``OPEN_EXITS`` and ``OPEN_ENTRIES`` at
     the open ``o`` (bar range ``lo``-``h``), ``CLOSE_EXITS`` and ``CLOSE_ENTRIES`` for same-close
-    fills at the close ``o``, ``LIQUIDATE`` (a margin call) at the last price."""
+    fills at the close ``o``, ``LIQUIDATE`` (a margin call) at the last price, which also cancels
+    the pending order (with a record)."""
     if stage == OPEN_EXITS:
         _open_exits_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo)
     elif stage == OPEN_ENTRIES:
@@ -228,21 +250,36 @@ def asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, o, h, l
     elif stage == CLOSE_ENTRIES:
         _close_entries_nb(cfg, state, cash, orders, trades, counts, j, t, o)
     elif state[j, S_UNITS] != 0.0:
+        pending = state[j, S_P_KIND] != P_NONE
+        side, kind, size = BUY, K_MARKET, np.nan
+        if pending:  # described before the position goes
+            side, kind, size = pending_order_nb(cfg, state, cash, j)
         execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), -state[j, S_UNITS],
                    state[j, S_LAST_PRICE], K_LIQ, X_LIQ, np.nan, NO)
-        clear_pending_nb(state, j)
+        if pending:
+            end_pending_nb(orders, counts, state, j, t, side, kind, size, ST_CANCELLED)
 
 
 @njit(cache=True)
-def read_intent_nb(cfg, state, orders, counts, intent, j, t):
+def withdraw_entry_nb(cfg, state, cash, orders, counts, j, t):
+    """Withdraw asset ``j``'s pending entry, if there is one, with a 'cancelled' record."""
+    if state[j, S_P_KIND] == P_ENTRY:
+        side, kind, size = pending_order_nb(cfg, state, cash, j)
+        end_pending_nb(orders, counts, state, j, t, side, kind, size, ST_CANCELLED)
+
+
+@njit(cache=True)
+def read_intent_nb(cfg, state, cash, orders, counts, intent, j, t):
     """Turn asset ``j``'s intent at the close of bar ``t`` into its pending order.
-    Returns True when a market order should fill at this close (SAME_CLOSE timing)."""
+    Returns True when a market order should fill at this close (SAME_CLOSE timing).
+
+    A pending entry that the intent withdraws (``cancel``, an exit of its direction) or replaces
+    (a new entry, a target, an exit) gets a 'cancelled' record."""
     u = state[j, S_UNITS]
-    if intent[j, I_CANCEL] != 0 and state[j, S_P_KIND] == P_ENTRY:
-        add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], BUY if state[j, S_P_DIR] > 0 else SELL,
-                     entry_kind_nb(state, j), state[j, S_P_SIZE], np.nan, 0.0, 0.0, ST_CANCELLED, R_NONE)
-        clear_pending_nb(state, j)
+    if intent[j, I_CANCEL] != 0:
+        withdraw_entry_nb(cfg, state, cash, orders, counts, j, t)
     if not np.isnan(intent[j, I_TARGET]):
+        withdraw_entry_nb(cfg, state, cash, orders, counts, j, t)
         state[j, S_P_KIND] = P_TARGET
         state[j, S_P_TARGET] = intent[j, I_TARGET]
         state[j, S_P_SIGNAL_BAR] = t
@@ -254,16 +291,14 @@ def read_intent_nb(cfg, state, orders, counts, intent, j, t):
         en = 0
     wants_exit = u != 0.0 and (ex == 2 or (ex != 0 and np.sign(u) == ex))
     if ex != 0 and state[j, S_P_KIND] == P_ENTRY and (ex == 2 or ex == state[j, S_P_DIR]):
-        clear_pending_nb(state, j)  # an exit signal withdraws an unfilled entry of that direction
+        withdraw_entry_nb(cfg, state, cash, orders, counts, j, t)  # an exit withdraws an entry of its direction
     if en != 0:
         same = u != 0.0 and np.sign(u) == en
         opposite = u != 0.0 and np.sign(u) != en
         if (same and not cfg["accumulate"]) or (opposite and not cfg["reverse"]):
             en = 0
     if en != 0:
-        if state[j, S_P_KIND] == P_ENTRY:
-            add_order_nb(orders, counts, j, t, state[j, S_P_SIGNAL_BAR], BUY if state[j, S_P_DIR] > 0 else SELL,
-                         entry_kind_nb(state, j), state[j, S_P_SIZE], np.nan, 0.0, 0.0, ST_CANCELLED, R_NONE)
+        withdraw_entry_nb(cfg, state, cash, orders, counts, j, t)  # replaced by the new entry
         state[j, S_P_KIND] = P_ENTRY
         state[j, S_P_DIR] = en
         state[j, S_P_SIZE] = intent[j, I_SIZE]
@@ -278,6 +313,7 @@ def read_intent_nb(cfg, state, orders, counts, intent, j, t):
         state[j, S_P_EXPIRY] = t + cfg["order_valid_bars"] if cfg["order_valid_bars"] > 0 else -1
         return cfg["fill_timing"] == SAME_CLOSE and np.isnan(intent[j, I_LIMIT]) and np.isnan(intent[j, I_STOP])
     if wants_exit:
+        withdraw_entry_nb(cfg, state, cash, orders, counts, j, t)  # replaced by the exit
         state[j, S_P_KIND] = P_EXIT
         state[j, S_P_DIR] = 2 if ex == 2 else ex
         state[j, S_P_SIGNAL_BAR] = t
@@ -297,8 +333,9 @@ def open_work_nb(state, j):
 
 @njit(cache=True)
 def open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low):
-    """Everything that happens from bar ``t``'s open to just before its close: exits, reductions
-    and stops of every asset first (sells first), then entries and increases."""
+    """Everything that happens from bar ``t``'s open to just before its close: exits, reductions,
+    closing legs of reversals and stops of every asset first (sells first), then entries and
+    increases."""
     n = state.shape[0]
     for j in range(n):
         o = open_[t, j]
@@ -326,7 +363,7 @@ def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, f
         # without an intent read_intent_nb does nothing: skip the call
         given = intent[j, I_ENTRY] != 0 or intent[j, I_EXIT] != 0 or intent[j, I_CANCEL] != 0 or not np.isnan(
             intent[j, I_TARGET])
-        fill_now[j] = given and read_intent_nb(cfg, state, orders, counts, intent, j, t)
+        fill_now[j] = given and read_intent_nb(cfg, state, cash, orders, counts, intent, j, t)
     if cfg["fill_timing"] == SAME_CLOSE:
         for stage in (CLOSE_EXITS, CLOSE_ENTRIES):  # exits first, then entries
             for j in range(n):
@@ -474,6 +511,7 @@ def setup_nb(cfg, n_bars, n):
         state[j, S_P_KIND] = P_NONE
         state[j, S_P_DIR] = 0.0
         state[j, S_P_TRIGGERED] = 0.0
+        state[j, S_TSL_MODE] = 0.0
     intent = np.zeros((n, N_INTENT))
     reset_intents_nb(intent)
     cash = np.full(n_groups, cfg["init_cash"])
@@ -660,6 +698,7 @@ def setup(cfg, n_bars, n):
     state[:, S_P_KIND] = P_NONE
     state[:, S_P_DIR] = 0.0
     state[:, S_P_TRIGGERED] = 0.0
+    state[:, S_TSL_MODE] = 0.0
     intent = np.full((n, N_INTENT), np.nan)
     intent[:, I_ENTRY] = 0.0
     intent[:, I_EXIT] = 0.0

@@ -71,14 +71,16 @@ class Signals:
     Boolean ``entries``/``exits`` open and close longs, ``short_entries``/``short_exits`` shorts.
     The optional float arrays (NaN = none) give a per-entry ``size``, a ``limit`` and/or ``stop``
     price turning the entry into a limit, stop or stop-limit order, protective ``sl``/``tp``/``tsl``
-    levels (fractions of price, or absolute prices/distances when ``stop_mode="price"``), and a
+    levels (fractions of price, or absolute prices/distances when ``stop_mode="price"``; where
+    NaN, the ``sl``/``tp``/``tsl`` settings apply, always as fractions of price), and a
     suggested position ``weight``. Arrays may be 1-D (one asset) or 2-D ``(n_bars, n_assets)``;
     scalars broadcast. Values are read only on bars with an entry.
 
     On one bar, a long and a short entry cancel out, and so do an entry and an exit of the same
     side (or exits of both sides); an entry in the direction already held is ignored unless
     ``accumulate`` is on, and an opposite one reverses the position unless ``reverse`` is off.
-    A new entry replaces a pending limit/stop entry (recorded as ``cancelled``).
+    A new entry replaces a pending limit/stop entry, and an exit of its side withdraws it (both
+    recorded as ``cancelled``).
     """
 
     entries: Any = None
