@@ -119,7 +119,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     _run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
           "-E", "UTF8", "--no-sync"], "initdb")
     options = (f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
     start = [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
              "-o", options, "start"]
     proc = subprocess.run(start, capture_output=True, text=True, timeout=120)
