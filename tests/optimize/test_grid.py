@@ -43,18 +43,21 @@ SETTINGS = [
 ]
 
 
+@pytest.mark.parametrize("metric", ["sharpe_ratio", "total_return"])  # with and without the equity path
 @pytest.mark.parametrize("cls", [SmaCross, EmaCross])
 @pytest.mark.parametrize("settings", SETTINGS, ids=[str(i) for i in range(len(SETTINGS))])
-def test_fused_sweep_equals_the_engine_on_random_sets(goog, cls, settings):
+def test_fused_sweep_equals_the_engine_on_random_sets(goog, cls, settings, metric):
     res = random(goog, cls, n_sets=40, seed=len(settings), fast=(2, 60), slow=(3, 250),
-                 direction=["long", "short", "both"], overfit=False, **settings)
+                 direction=["long", "short", "both"], overfit=False, metric=metric, **settings)
     assert res.engine == "fused"
+    names = nbsweep.SWEEP_METRICS if metric in nbsweep.PATH_METRICS else [
+        m for m in nbsweep.SWEEP_METRICS if m not in nbsweep.PATH_METRICS]
     rng = np.random.default_rng(3)
     for i in rng.choice(res.frame.height, size=5, replace=False):
         row = res.frame.row(int(i), named=True)
         strat = cls(fast=row["fast"], slow=row["slow"], direction=row["direction"])
         stats = wb.backtest(goog, strat, **settings).stats.to_dict()
-        for name in nbsweep.SWEEP_METRICS:
+        for name in names:
             assert _close(float(row[name]), float(stats[name])), (strat, name, row[name], stats[name])
 
 

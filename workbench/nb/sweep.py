@@ -292,9 +292,10 @@ def cross_set_nb(fast, slow, start, direction, open_, close, p, eq_buf, r_buf, o
     and its returns through ``r_buf`` (both of the bars' length) for the path metrics.
 
     Reference: ``workbench.backtest`` of ``SmaCross``/``EmaCross`` with the same settings.
-    The per-bar work is a comparison of the two averages; the margin check runs only while a
-    position can breach it (a long held with non-negative cash cannot: its equity is at least
-    its gross exposure).
+    The per-bar work is a comparison of the two averages; without an equity path, a pending
+    order or a margin to watch, a tight scan skips to the next bar where their order changes.
+    The margin check runs only while a position can breach it (a long held with non-negative
+    cash cannot: its equity is at least its gross exposure).
     """
     n = close.shape[0]
     cash0 = p[P_CASH]
@@ -322,7 +323,22 @@ def cross_set_nb(fast, slow, start, direction, open_, close, p, eq_buf, r_buf, o
     prev = 0
     if start < n:
         prev = (1 if fast[start] > slow[start] else 0) - (1 if fast[start] < slow[start] else 0)
-    for t in range(first, n):
+    scan = not need_path
+    t = first - 1
+    while t + 1 < n:
+        t += 1
+        if scan and pending == 0 and safe:  # nothing happens before the averages cross: skip to it
+            if prev > 0:
+                while t < n and fast[t] > slow[t]:
+                    t += 1
+            elif prev < 0:
+                while t < n and fast[t] < slow[t]:
+                    t += 1
+            else:
+                while t < n and fast[t] == slow[t]:
+                    t += 1
+            if t == n:
+                break
         c = close[t]
         if pending != 0:  # next-open fill of what the previous close decided
             o = open_[t]
