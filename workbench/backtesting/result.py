@@ -219,7 +219,7 @@ class BacktestResult:
     def dataset_hash(self) -> str:
         from workbench.data.hashing import content_hash
 
-        return content_hash(self.bars)
+        return content_hash(self.bars, check=False)  # checked by the backtest
 
     @cached_property
     def spec(self) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from workbench.data.validate import validate
 __all__ = ["content_hash"]
 
 
-def content_hash(bars: pl.DataFrame) -> str:
+def content_hash(bars: pl.DataFrame, *, check: bool = True) -> str:
     """A 32-hex-digit hash of the bars' content: timestamps (as UTC instants), symbols and values.
 
     The same bars read from CSV, Parquet or a DataFrame hash the same; the row order of symbols
-    and the timestamps' display timezone do not matter. The bars, in ``ts`` order, are validated first.
+    and the timestamps' display timezone do not matter. The bars, in ``ts`` order, are validated first
+    (``check=False`` skips that, for bars the caller has already checked).
 
     Raises
     ------
@@ -34,7 +35,9 @@ def content_hash(bars: pl.DataFrame) -> str:
     32
     """
     key = [SYMBOL] if SYMBOL in bars.columns else []
-    frame = validate(bars.sort([*key, TS]) if TS in bars.columns else bars)
+    frame = bars.sort([*key, TS]) if TS in bars.columns else bars
+    if check:
+        frame = validate(frame)
     h = hashlib.blake2b(digest_size=16)
     h.update(b"workbench-bars-v1")
     ts = frame[TS].dt.convert_time_zone("UTC").dt.epoch("us").to_numpy()

@@ -90,12 +90,15 @@ class Dataset:
 
 def dataset(bars: Any, cfg: BacktestConfig) -> Dataset:
     """Prepare ``bars`` once for every evaluation."""
-    from workbench.data.frequency import infer_frequency
+    from workbench.data.frequency import frequency_of
     from workbench.data.hashing import content_hash
 
-    frame, view = prepare_bars(bars)
-    ppy = cfg.periods_per_year if cfg.periods_per_year is not None else infer_frequency(frame).periods_per_year
-    return Dataset(frame, view, float(ppy), content_hash(frame))
+    frame, view = prepare_bars(bars)  # checks the bars
+    if cfg.periods_per_year is not None:
+        ppy = cfg.periods_per_year
+    else:
+        ppy = frequency_of(view.ts, frame.schema["ts"].time_zone or "UTC").periods_per_year  # type: ignore[attr-defined]
+    return Dataset(frame, view, float(ppy), content_hash(frame, check=False))
 
 
 def split_settings(cls: type[Strategy], kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
