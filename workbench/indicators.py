@@ -158,10 +158,15 @@ def _ddof(value: Any, window: int) -> int:
 
 
 def _run(kernel_1d: Any, kernel_2d: Any, arrays: list[np.ndarray], scalars: tuple, n_out: int):
-    """Allocate ``n_out`` outputs like ``arrays[0]`` and call the 1-D or 2-D kernel."""
+    """Allocate ``n_out`` outputs like ``arrays[0]`` and call the 1-D or 2-D kernel. A single
+    column goes to the 1-D kernel as column views (the 2-D kernels run it on each column, so the
+    result is the same, and a single-asset run does not compile the 2-D kernel)."""
     outs = tuple(np.empty_like(arrays[0]) for _ in range(n_out))
-    kernel = kernel_1d if arrays[0].ndim == 1 else kernel_2d
-    kernel(*arrays, *scalars, *outs)
+    if arrays[0].ndim == 2 and arrays[0].shape[1] == 1:
+        kernel_1d(*(a[:, 0] for a in arrays), *scalars, *(o[:, 0] for o in outs))
+    else:
+        kernel = kernel_1d if arrays[0].ndim == 1 else kernel_2d
+        kernel(*arrays, *scalars, *outs)
     return outs
 
 
