@@ -14,7 +14,7 @@ per literal; with int64 codes every kernel has one signature and compiles once.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -43,6 +43,7 @@ from workbench.nb.enums import (
     S_TSL_MODE,
     S_UNITS,
 )
+from workbench.nb.jit import njit_ieee as njit
 
 __all__ = [
     "borrow",

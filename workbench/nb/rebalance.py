@@ -19,7 +19,6 @@ grouped target-percent simulation for the first; :func:`workbench.portfolio.esti
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from workbench.nb.enums import (
     I_ENTRY,
@@ -36,6 +35,7 @@ from workbench.nb.enums import (
     S_P_KIND,
     S_UNITS,
 )
+from workbench.nb.jit import njit
 from workbench.nb.simulate import (
     equity_nb,
     flex_nb,

@@ -27,7 +27,6 @@ inside every caller, so depth costs compile time).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from workbench.nb.enums import (
     I_CANCEL,
@@ -95,6 +94,7 @@ from workbench.nb.execution import (
     pending_order_nb,
     target_delta_nb,
 )
+from workbench.nb.jit import njit_ieee as njit
 
 __all__ = [
     "ROOM",
@@ -107,7 +107,6 @@ __all__ = [
     "equity_nb",
     "gross_nb",
     "asset_step_nb",
-    "reverse_leg_nb",
     "withdraw_entry_nb",
     "read_intent_nb",
     "open_phase_nb",
@@ -146,118 +145,69 @@ NONE, ZERO = np.int64(-1), np.int64(0)  # no asset; a count
 # -- one asset, one stage ------------------------------------------------------------------------
 
 @njit(cache=True)
-def reverse_leg_nb(cfg, state, cash, orders, trades, counts, j, t, price):
-    """The closing leg of a pending market reversal (a market entry against the position held,
-    not expired), filled at ``price`` in an exit stage: before the old position's stops, and with
-    a shared account before every opening leg; the entry stage then opens the new position."""
-    u = state[j, S_UNITS]
-    if u != 0.0 and np.sign(u) != state[j, S_P_DIR] and entry_kind_nb(state, j) == K_MARKET and not (
-            state[j, S_P_EXPIRY] >= 0 and t > state[j, S_P_EXPIRY]):
-        execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], -u, price, K_MARKET,
-                   X_REVERSE, np.nan, NO)
-
-
-@njit(cache=True, inline="always")
-def _open_exits_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
-    """A pending exit, reduction or reversal's closing leg at the open, then the stops of a
-    position still held from before."""
-    if state[j, S_P_KIND] == P_ENTRY:
-        reverse_leg_nb(cfg, state, cash, orders, trades, counts, j, t, o)
-    elif state[j, S_P_KIND] == P_EXIT:
-        u = state[j, S_UNITS]
-        if u != 0.0 and (state[j, S_P_DIR] == 2 or np.sign(u) == state[j, S_P_DIR]):
-            execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], -u, o, K_MARKET,
-                       X_SIGNAL, np.nan, NO)
-        clear_pending_nb(state, j)
-    elif state[j, S_P_KIND] == P_TARGET:
-        delta = target_delta_nb(cfg, state, cash, j, o)
-        if delta < 0.0:  # (shrinks to what the room allows when it crosses zero, like an increase)
-            execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
-                       X_SIGNAL, np.nan, YES)
-            clear_pending_nb(state, j)
-    if state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] < t and not (
-            np.isnan(state[j, S_SL]) and np.isnan(state[j, S_TP]) and np.isnan(state[j, S_TSL])):
-        check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo)
-
-
-@njit(cache=True, inline="always")
-def _open_entries_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
-    """A pending target increase or entry during the bar (with the stops of a position entered
-    at this open)."""
-    if state[j, S_P_KIND] == P_TARGET:
-        delta = target_delta_nb(cfg, state, cash, j, o)
-        if delta > 0.0:
-            execute_nb(cfg, state, cash, orders, trades, counts, j, t, state[j, S_P_SIGNAL_BAR], delta, o, K_MARKET,
-                       X_SIGNAL, np.nan, YES)
-        clear_pending_nb(state, j)
-    elif state[j, S_P_KIND] == P_ENTRY:
-        if state[j, S_P_EXPIRY] >= 0 and t > state[j, S_P_EXPIRY]:
-            side, kind, size = pending_order_nb(cfg, state, cash, j)
-            end_pending_nb(orders, counts, state, j, t, side, kind, size, ST_EXPIRED)
-            return
-        price, at_open = pending_fill_price_nb(state, j, o, h, lo)
-        if np.isnan(price):
-            return
-        fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, entry_kind_nb(state, j))
-        clear_pending_nb(state, j)
-        if at_open and state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] == t:
-            check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo)
-
-
-@njit(cache=True, inline="always")
-def _close_exits_nb(cfg, state, cash, orders, trades, counts, j, t, c):
-    """A same-close exit, reduction or reversal's closing leg at the close ``c``."""
-    if state[j, S_P_KIND] == P_ENTRY:
-        reverse_leg_nb(cfg, state, cash, orders, trades, counts, j, t, c)
-    elif state[j, S_P_KIND] == P_EXIT:
-        execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), -state[j, S_UNITS], c, K_MARKET,
-                   X_SIGNAL, np.nan, NO)
-        clear_pending_nb(state, j)
-    elif state[j, S_P_KIND] == P_TARGET:
-        delta = target_delta_nb(cfg, state, cash, j, c)
-        if delta < 0.0:
-            execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), delta, c, K_MARKET,
-                       X_SIGNAL, np.nan, YES)
-            clear_pending_nb(state, j)
-
-
-@njit(cache=True, inline="always")
-def _close_entries_nb(cfg, state, cash, orders, trades, counts, j, t, c):
-    """A same-close target increase or entry at the close ``c``."""
-    if state[j, S_P_KIND] == P_TARGET:
-        delta = target_delta_nb(cfg, state, cash, j, c)
-        if delta > 0.0:
-            execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), delta, c, K_MARKET,
-                       X_SIGNAL, np.nan, YES)
-        clear_pending_nb(state, j)
-    elif state[j, S_P_KIND] == P_ENTRY:
-        fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, c, K_MARKET)
-        clear_pending_nb(state, j)
-
-
-@njit(cache=True)
 def asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, o, h, lo):
     """Asset ``j``'s part of one ``stage`` of bar ``t``: ``OPEN_EXITS`` and ``OPEN_ENTRIES`` at
     the open ``o`` (bar range ``lo``-``h``), ``CLOSE_EXITS`` and ``CLOSE_ENTRIES`` for same-close
     fills at the close ``o``, ``LIQUIDATE`` (a margin call) at the last price, which also cancels
-    the pending order (with a record)."""
-    if stage == OPEN_EXITS:
-        _open_exits_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo)
-    elif stage == OPEN_ENTRIES:
-        _open_entries_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo)
-    elif stage == CLOSE_EXITS:
-        _close_exits_nb(cfg, state, cash, orders, trades, counts, j, t, o)
-    elif stage == CLOSE_ENTRIES:
-        _close_entries_nb(cfg, state, cash, orders, trades, counts, j, t, o)
-    elif state[j, S_UNITS] != 0.0:
-        pending = state[j, S_P_KIND] != P_NONE
-        side, kind, size = BUY, K_MARKET, np.nan
-        if pending:  # described before the position goes
-            side, kind, size = pending_order_nb(cfg, state, cash, j)
-        execute_nb(cfg, state, cash, orders, trades, counts, j, t, float(t), -state[j, S_UNITS],
-                   state[j, S_LAST_PRICE], K_LIQ, X_LIQ, np.nan, NO)
-        if pending:
-            end_pending_nb(orders, counts, state, j, t, side, kind, size, ST_CANCELLED)
+    the pending order (with a record).
+
+    An exit stage fills a pending exit, a target's reduction or a pending market reversal's
+    closing leg (not expired: before the old position's stops, and with a shared account before
+    every opening leg), then at the open the stops of a position still held from before. An
+    entry stage fills a target's increase or a pending entry (at the open: when the bar reaches
+    its price, with the stops of a position entered at this open). Every market order of a stage
+    goes through one call of :func:`~workbench.nb.execution.execute_nb`."""
+    u = state[j, S_UNITS]
+    pk = state[j, S_P_KIND]
+    exits = stage == OPEN_EXITS or stage == CLOSE_EXITS
+    # the stage's market order: `delta` units at `price` (none when 0)
+    delta, price, kind, reason, shrink, signal_bar = 0.0, o, K_MARKET, X_SIGNAL, NO, state[j, S_P_SIGNAL_BAR]
+    p_side, p_kind, p_size = BUY, K_MARKET, np.nan  # a pending order's record
+    stops = False  # then the stops of the position held
+    if stage == LIQUIDATE:
+        if u == 0.0:
+            return
+        if pk != P_NONE:  # described before the position goes
+            p_side, p_kind, p_size = pending_order_nb(cfg, state, cash, j)
+        delta, price, kind, reason, signal_bar = -u, state[j, S_LAST_PRICE], K_LIQ, X_LIQ, float(t)
+    elif pk == P_TARGET:
+        d = target_delta_nb(cfg, state, cash, j, o)
+        if (exits and d < 0.0) or (not exits and d > 0.0):  # a reduction shrinks to the room when it crosses zero
+            delta, shrink = d, YES
+        if d < 0.0 or not exits:
+            clear_pending_nb(state, j)
+    elif pk == P_EXIT:
+        if exits:
+            if u != 0.0 and (state[j, S_P_DIR] == 2 or np.sign(u) == state[j, S_P_DIR]):
+                delta = -u
+            clear_pending_nb(state, j)
+    elif pk == P_ENTRY:
+        expired = state[j, S_P_EXPIRY] >= 0 and t > state[j, S_P_EXPIRY]
+        if exits:
+            if u != 0.0 and np.sign(u) != state[j, S_P_DIR] and entry_kind_nb(state, j) == K_MARKET and not expired:
+                delta, reason = -u, X_REVERSE
+        elif expired:
+            p_side, p_kind, p_size = pending_order_nb(cfg, state, cash, j)
+            end_pending_nb(orders, counts, state, j, t, p_side, p_kind, p_size, ST_EXPIRED)
+            return
+        else:
+            fill, at_open = pending_fill_price_nb(state, j, o, h, lo)
+            if np.isnan(fill):
+                return
+            fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, fill, entry_kind_nb(state, j))
+            clear_pending_nb(state, j)
+            # a position entered at this open
+            stops = stage == OPEN_ENTRIES and at_open and state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] == t
+    if delta != 0.0:
+        execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta, price, kind, reason, np.nan,
+                   shrink)
+    if stage == LIQUIDATE and pk != P_NONE:
+        end_pending_nb(orders, counts, state, j, t, p_side, p_kind, p_size, ST_CANCELLED)
+    if stage == OPEN_EXITS:  # a position still held from before
+        stops = state[j, S_UNITS] != 0.0 and state[j, S_ENTRY_BAR] < t and not (
+            np.isnan(state[j, S_SL]) and np.isnan(state[j, S_TP]) and np.isnan(state[j, S_TSL]))
+    if stops:
+        check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo)
 
 
 @njit(cache=True)

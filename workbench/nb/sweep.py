@@ -22,9 +22,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, prange
 
 from workbench.nb.indicators_nb import ema_1d_nb, sma_1d_nb
+from workbench.nb.jit import njit
 from workbench.nb.metrics_nb import _annualize_growth_nb, _safe_ratio_nb
 
 __all__ = [
