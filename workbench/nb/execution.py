@@ -154,7 +154,7 @@ def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees
     o["id"] = k
     o["col"] = j
     o["bar"] = t
-    o["signal_bar"] = int(signal_bar)
+    o["signal_bar"] = np.int64(signal_bar)
     o["side"] = side
     o["kind"] = kind
     o["size"] = size
@@ -169,7 +169,7 @@ def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees
 @njit(cache=True)
 def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_fees, reason):
     """Book the closing of ``units_closed`` (> 0) of asset ``j``'s open trade at ``price``."""
-    k = int(state[j, S_TRADE])
+    k = np.int64(state[j, S_TRADE])
     total = abs(state[j, S_UNITS])
     frac = units_closed / total if total > 0 else 1.0
     direction = 1.0 if state[j, S_UNITS] > 0 else -1.0
@@ -227,7 +227,7 @@ def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, we
         state[j, S_ENTRY_FEES] = fees
         state[j, S_PEAK] = price
     else:
-        k = int(state[j, S_TRADE])
+        k = np.int64(state[j, S_TRADE])
         old = trades[k]["size"]
         new = old + units_added
         state[j, S_ENTRY_PRICE] = (state[j, S_ENTRY_PRICE] * old + price * units_added) / new

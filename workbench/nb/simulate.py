@@ -142,6 +142,16 @@ OPEN_EXITS, OPEN_ENTRIES, CLOSE_EXITS, CLOSE_ENTRIES, LIQUIDATE = (np.int64(k) f
 NONE, ZERO = np.int64(-1), np.int64(0)  # no asset; a count
 
 
+def _direction(long, short, both):
+    return both if (long and short) else (1 if long else (-1 if short else 0))
+
+
+# the entry and exit intents of each signal code (:func:`signal_codes`): long 1, short -1, none 0
+# (an entry both ways is none), an exit both ways 2
+ENTRY_OF = np.array([_direction(c & 1, c & 4, 0) for c in range(16)], dtype=np.float64)
+EXIT_OF = np.array([_direction(c & 2, c & 8, 2) for c in range(16)], dtype=np.float64)
+
+
 # -- one asset, one stage ------------------------------------------------------------------------
 
 @njit(cache=True)
@@ -476,7 +486,7 @@ def setup_nb(cfg, n_bars, n):
 def mark_open_trades_nb(state, trades, t_last):
     """Value still-open trades at the last price (``is_open`` stays True)."""
     for j in range(state.shape[0]):
-        k = int(state[j, S_TRADE])
+        k = np.int64(state[j, S_TRADE])
         if k >= 0:
             tr = trades[k]
             direction = 1.0 if state[j, S_UNITS] > 0 else -1.0
@@ -534,9 +544,7 @@ def signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, 
     for i in range(a):
         j = acted[i]
         code = codes[row, j if per_asset else 0]
-        e_l, x_l, e_s, x_s = code & 1 != 0, code & 2 != 0, code & 4 != 0, code & 8 != 0
-        en = 0 if (e_l and e_s) else (1 if e_l else (-1 if e_s else 0))
-        ex = 2 if (x_l and x_s) else (1 if x_l else (-1 if x_s else 0))
+        en, ex = ENTRY_OF[code], EXIT_OF[code]
         intent[j, I_ENTRY] = en
         intent[j, I_EXIT] = ex
         if en != 0:
@@ -556,7 +564,7 @@ def signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, 
 
 @njit(cache=True)
 def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp, tsl,
-                   weight, orders, trades, equity_out, cash_out, units_out, fill_now, t0):
+                   weight, orders, trades, equity_out, cash_out, units_out, fill_now, scratch, t0):
     """Simulate bars ``t0, t0+1, …`` from signals until the end or until the record arrays have
     less than :data:`ROOM` per asset left; returns the next bar to simulate (after the last one,
     the trades still open are valued at the last prices: :func:`mark_open_trades_nb`).
@@ -570,7 +578,8 @@ def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, co
     One pass over the assets moves last prices to the open, notes the assets with work at the
     open or a signal, and marks (with one account per asset) every other asset unless a margin
     call is due; :func:`signal_events_nb` does the rest, only on bars that have any. An asset
-    marked in the pass adds no record, so the order of records is unchanged."""
+    marked in the pass adds no record, so the order of records is unchanged. ``scratch`` is an
+    int64 buffer of shape ``(3, n_assets)`` for the lists of assets."""
     state, intent, cash, counts, fill_now = borrow(state), borrow(intent), borrow(cash), borrow(counts), borrow(fill_now)
     open_, high, low, close = borrow(open_), borrow(high), borrow(low), borrow(close)
     codes = borrow(codes)
@@ -579,7 +588,8 @@ def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, co
     equity_out, cash_out, units_out = borrow(equity_out), borrow(cash_out), borrow(units_out)
     n_bars, n = close.shape
     sharing = cfg["cash_sharing"]
-    todo, later, acted = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    scratch = borrow(scratch)
+    todo, later, acted = scratch[0], scratch[1], scratch[2]
     per_asset = codes.shape[1] > 1
     for t in range(t0, n_bars):
         if counts[0] + ROOM * n > orders.shape[0] or counts[1] + ROOM * n > trades.shape[0]:
@@ -691,11 +701,12 @@ def simulate_signals(cfg, open_, high, low, close, entries, exits, short_entries
     n_bars, n = close.shape
     state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup(cfg, n_bars, n)
     codes = signal_codes(entries, exits, short_entries, short_exits)
+    scratch = np.empty((3, n), dtype=np.int64)
     t = 0
     while t < n_bars:
         orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
         t = signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp,
-                           tsl, weight, orders, trades, equity_out, cash_out, units_out, fill_now, t)
+                           tsl, weight, orders, trades, equity_out, cash_out, units_out, fill_now, scratch, t)
     return orders, trades, counts, equity_out, cash_out, units_out
 
 
