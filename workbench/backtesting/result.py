@@ -64,7 +64,10 @@ class BacktestResult:
         One row per order outcome: ``id`` (int), ``ts`` and ``bar`` (int) of the fill or
         rejection, ``symbol``, ``side`` (``buy``/``sell``), ``kind`` (``market``, ``limit``,
         ``stop``, ``stop_limit``, ``stop_loss``, ``take_profit``, ``trailing_stop``,
-        ``liquidation``), ``size`` (units, float), ``price`` (after spread and slippage),
+        ``liquidation``), ``size`` (units, float; for a cancelled or expired order, the units it
+        would have traded when it was withdrawn: an entry sized from equity at its limit, else
+        its stop, else the last price — an estimate), ``price`` (after spread and slippage; NaN
+        for cancelled and expired orders),
         ``fees``, ``slippage`` (cash cost of slippage and spread), ``status`` (``filled``,
         ``rejected``, ``cancelled``, ``expired``), ``reason`` (of a rejection: ``no_cash``,
         ``zero_size``, ``short_disabled``, ``max_leverage``, ``no_price``; else ``none``),
