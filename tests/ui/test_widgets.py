@@ -3,7 +3,7 @@
 import panel as pn
 import pytest
 
-from workbench.strategies import BUILTIN, Param, Strategy, SmaCross
+from workbench.strategies import BUILTIN, Param, SmaCross, Strategy
 from workbench.ui.explorer import BacktestExplorer
 from workbench.ui.widgets import param_widget, param_widgets, widget_values
 

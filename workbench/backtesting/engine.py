@@ -10,7 +10,7 @@ import polars as pl
 
 from workbench.backtesting.config import BacktestConfig
 from workbench.backtesting.result import BacktestResult
-from workbench.data.arrays import to_arrays
+from workbench.data.arrays import BarArrays, to_arrays
 from workbench.data.validate import validate
 from workbench.errors import DataValidationError, InvalidParameterError, StrategyError
 from workbench.nb import simulate as sim
@@ -31,7 +31,9 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
     ----------
     bars
         Canonical bars (see :func:`workbench.data.load`); several symbols in long format share
-        one calendar (:func:`workbench.data.align`).
+        one calendar (:func:`workbench.data.align`). Or the same bars already converted with
+        :func:`workbench.data.to_arrays`, to run many backtests on a large universe without
+        converting it each time.
     strategy
         A :class:`~workbench.strategies.Strategy` instance (vectorized, Numba or Python style).
     config
@@ -98,9 +100,12 @@ def _record(cfg: BacktestConfig, stop_mode: int) -> np.void:
     return cfg.record(stop_mode=stop_mode)
 
 
-def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
+def prepare_bars(bars: Any) -> tuple[pl.DataFrame | None, Bars]:
     """Validate ``bars`` cheaply on arrays (the full frame validation runs only to explain a
-    failure) and build the strategy's view."""
+    failure) and build the strategy's view. :class:`~workbench.data.BarArrays` are used as they
+    are (no frame: ``None``)."""
+    if isinstance(bars, BarArrays):
+        return None, _view_of_arrays(bars)
     if not isinstance(bars, pl.DataFrame):
         from workbench.data.load import load
 
@@ -116,8 +121,41 @@ def prepare_bars(bars: Any) -> tuple[pl.DataFrame, Bars]:
         raise DataValidationError("bars break the bar contract. Fix: load them with workbench.data.load().")
     for a in (o, h, lo, c, v):  # read-only, always: strategies cannot alter the bars, and the
         a.flags.writeable = False  # kernels see one array type (one compilation serves every run)
-    view = Bars(o, h, lo, c, v, arr.ts, arr.symbols, bars)
+    view = Bars(o, h, lo, c, v, arr.ts, arr.symbols, bars, arr.time_zone)
     return bars, view
+
+
+def _view_of_arrays(arr: BarArrays) -> Bars:
+    """The strategy's view of bars given as arrays: read-only views of the caller's arrays
+    (converted only when not C-contiguous float64), checked against the bar contract."""
+    if not (isinstance(arr.ts, np.ndarray) and arr.ts.ndim == 1):
+        raise DataValidationError("`bars.ts` must be a 1-D datetime64 array. Fix: build the arrays with workbench.data.to_arrays().")
+    n = arr.ts.shape[0]
+    m = len(arr.symbols)
+    cols = []
+    for name in ("open", "high", "low", "close", "volume"):
+        a = np.asarray(getattr(arr, name))
+        if a.shape != (n, m):
+            raise DataValidationError(
+                f"`bars.{name}` must have shape (n_bars, n_symbols) = ({n}, {m}); got {a.shape}. "
+                "Fix: build the arrays with workbench.data.to_arrays()."
+            )
+        a = np.ascontiguousarray(a, dtype=np.float64).view()
+        a.flags.writeable = False  # a read-only view: the caller's array stays writable
+        cols.append(a)
+    ts = np.asarray(arr.ts).astype("datetime64[us]", copy=False)
+    if n < 2 or len(set(arr.symbols)) != m or not _bars_ok(*cols, ts.view(np.int64)):
+        validate(arr.to_frame())  # raises with the details
+        raise DataValidationError("bars break the bar contract. Fix: build them with workbench.data.to_arrays().")
+    return Bars(*cols, ts, tuple(arr.symbols), None, arr.time_zone)
+
+
+def source_frame(frame: pl.DataFrame | None, view: Bars) -> pl.DataFrame:
+    """The bars as a frame: ``frame`` itself, or the view's arrays in long format."""
+    if frame is not None:
+        return frame
+    return BarArrays(view.ts, view.symbols, view.open, view.high, view.low, view.close, view.volume,
+                     time_zone=view.time_zone).to_frame()
 
 
 def _bars_ok(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, ts: np.ndarray) -> bool:

@@ -91,7 +91,7 @@ class BacktestResult:
 
     config: BacktestConfig
     strategy: Strategy
-    bars: pl.DataFrame = field(repr=False)
+    source: pl.DataFrame | None = field(repr=False)  # the bars as given (None: given as arrays)
     view: Bars = field(repr=False)
     order_records: np.ndarray = field(repr=False)
     trade_records: np.ndarray = field(repr=False)
@@ -110,6 +110,13 @@ class BacktestResult:
         return (f"BacktestResult({self.strategy!r}, bars={self.view.n_bars}, assets={self.view.n_assets}, "
                 f"final_equity={self.final_equity:,.2f}, trades={len(self.trade_records)})")
 
+    @cached_property
+    def bars(self) -> pl.DataFrame:
+        """The bars backtested, as a frame (rebuilt from the arrays when they came as arrays)."""
+        from workbench.backtesting.engine import source_frame
+
+        return source_frame(self.source, self.view)
+
     # -- scalars -----------------------------------------------------------------------------
     @property
     def final_equity(self) -> float:
@@ -125,8 +132,7 @@ class BacktestResult:
             return self.config.periods_per_year
         from workbench.data.frequency import frequency_of
 
-        tz = self.bars.schema["ts"].time_zone or "UTC"  # type: ignore[attr-defined]
-        return frequency_of(self.view.ts, tz).periods_per_year
+        return frequency_of(self.view.ts, self.view.time_zone).periods_per_year
 
     # -- frames ------------------------------------------------------------------------------
     def _ts(self, index: np.ndarray) -> pl.Series:

@@ -15,6 +15,7 @@ from workbench.errors import DataValidationError
 
 __all__ = ["BarArrays", "to_arrays"]
 
+DEFAULT_SYMBOL = "asset"  # the symbol of bars without a symbol column
 _PARALLEL_FROM = 1 << 20  # values per column from which columns are converted in threads
 
 
@@ -35,12 +36,30 @@ class BarArrays:
     def shape(self) -> tuple[int, int]:
         return self.close.shape  # type: ignore[return-value]
 
+    def to_frame(self) -> pl.DataFrame:
+        """The bars back in canonical long format, one block of rows per symbol (a single asset
+        named ``"asset"``, the name :func:`to_arrays` gives bars without symbols, has no
+        ``symbol`` column).
+
+        >>> import workbench.data as wd
+        >>> bars = wd.synthetic(5, n_symbols=2, seed=0)
+        >>> to_arrays(bars).to_frame().equals(bars)
+        True
+        """
+        n, m = self.close.shape
+        ts = pl.Series(TS, self.ts.astype("datetime64[us]")).dt.replace_time_zone("UTC")
+        ts = ts.dt.convert_time_zone(self.time_zone)
+        values = {c: np.asarray(getattr(self, c)).T.ravel() for c in ("open", "high", "low", "close", "volume")}
+        if m == 1 and self.symbols == (DEFAULT_SYMBOL,):
+            return pl.DataFrame({TS: ts, **values})
+        return pl.DataFrame({TS: pl.concat([ts] * m), SYMBOL: np.repeat(np.asarray(self.symbols), n), **values})
+
 
 def _c(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def to_arrays(bars: pl.DataFrame, *, default_symbol: str = "asset", check: bool = True) -> BarArrays:
+def to_arrays(bars: pl.DataFrame, *, default_symbol: str = DEFAULT_SYMBOL, check: bool = True) -> BarArrays:
     """Validate canonical bars and turn them into :class:`BarArrays`.
 
     Several symbols must share one calendar; :func:`workbench.data.align` makes one. Symbols

@@ -24,7 +24,7 @@ import polars as pl
 
 from workbench._validate import check_int
 from workbench.backtesting.config import BacktestConfig
-from workbench.backtesting.engine import backtest, prepare_bars, run_signals
+from workbench.backtesting.engine import backtest, prepare_bars, run_signals, source_frame
 from workbench.backtesting.result import BacktestResult
 from workbench.errors import InvalidParameterError, OptimizationError, StrategyError, did_you_mean
 from workbench.metrics import Stats
@@ -94,10 +94,8 @@ def dataset(bars: Any, cfg: BacktestConfig) -> Dataset:
     from workbench.data.hashing import content_hash
 
     frame, view = prepare_bars(bars)  # checks the bars
-    if cfg.periods_per_year is not None:
-        ppy = cfg.periods_per_year
-    else:
-        ppy = frequency_of(view.ts, frame.schema["ts"].time_zone or "UTC").periods_per_year  # type: ignore[attr-defined]
+    frame = source_frame(frame, view)
+    ppy = cfg.periods_per_year if cfg.periods_per_year is not None else frequency_of(view.ts, view.time_zone).periods_per_year
     return Dataset(frame, view, float(ppy), content_hash(frame, check=False))
 
 

@@ -26,10 +26,25 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy.special import ndtr, ndtri  # the standard normal CDF and its inverse (scipy.stats.norm costs 0.6 s to import)
 
 from workbench._validate import check_choice, check_int, check_number
 from workbench.errors import DataValidationError, InvalidParameterError, OptimizationError
+
+
+def ndtr(x: Any) -> Any:
+    """The standard normal CDF (scipy.special, loaded on first use: a sweep that reports no
+    overfitting statistics never pays for it)."""
+    from scipy.special import ndtr as cdf
+
+    return cdf(x)
+
+
+def ndtri(p: Any) -> Any:
+    """The inverse of :func:`ndtr`."""
+    from scipy.special import ndtri as ppf
+
+    return ppf(p)
+
 
 __all__ = [
     "annualize_sharpe",

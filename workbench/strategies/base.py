@@ -44,7 +44,9 @@ __all__ = ["Strategy", "Signals", "Bars", "Context"]
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Bars:
-    """What a strategy sees: arrays of shape ``(n_bars, n_assets)`` and the source frame."""
+    """What a strategy sees: arrays of shape ``(n_bars, n_assets)``, the timestamps (UTC), the
+    symbols, the source frame (None when the bars came as arrays) and the time zone in which
+    the bars are dated."""
 
     open: np.ndarray
     high: np.ndarray
@@ -54,6 +56,7 @@ class Bars:
     ts: np.ndarray
     symbols: tuple[str, ...]
     frame: Any = None
+    time_zone: str = "UTC"
 
     @property
     def n_bars(self) -> int:
