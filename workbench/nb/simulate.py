@@ -27,6 +27,7 @@ inside every caller, so depth costs compile time).
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from workbench.nb.enums import (
     I_CANCEL,
@@ -497,21 +498,28 @@ def mark_open_trades_nb(state, trades, t_last):
             tr["ret"] = tr["pnl"] / cost if cost > 0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def bars_ok_nb(open_, high, low, close, volume, ts):
     """Whether bars keep the bar contract: prices finite, ``0 < low <= open, close <= high``,
     ``volume >= 0`` and timestamps (int64) strictly increasing. Plain reference: the same
-    conditions with NumPy reductions (``np.isfinite(o).all() and (low > 0).all() and …``)."""
-    for t in range(close.shape[0]):
-        if t > 0 and not ts[t] > ts[t - 1]:
-            return False
-        for j in range(close.shape[1]):
-            o, h, lo, c = open_[t, j], high[t, j], low[t, j], close[t, j]
-            if not (np.isfinite(o) and np.isfinite(h) and np.isfinite(lo) and np.isfinite(c)):
-                return False
-            if not (lo > 0 and h >= lo and lo <= o <= h and lo <= c <= h and volume[t, j] >= 0):
-                return False
-    return True
+    conditions with NumPy reductions (``np.isfinite(o).all() and (low > 0).all() and …``).
+    Bands of bars are checked in parallel (used for large inputs only)."""
+    n = close.shape[0]
+    n_bands = min(n, 64)
+    ok = np.ones(n_bands, dtype=np.bool_)
+    for k in prange(n_bands):
+        for t in range(k * n // n_bands, (k + 1) * n // n_bands):
+            if t > 0 and not ts[t] > ts[t - 1]:
+                ok[k] = False
+            for j in range(close.shape[1]):
+                o, h, lo, c = open_[t, j], high[t, j], low[t, j], close[t, j]
+                if not (np.isfinite(o) and np.isfinite(h) and np.isfinite(lo) and np.isfinite(c)):
+                    ok[k] = False
+                elif not (lo > 0 and h >= lo and lo <= o <= h and lo <= c <= h and volume[t, j] >= 0):
+                    ok[k] = False
+            if not ok[k]:
+                break
+    return ok.all()
 
 
 # -- the bar loops ------------------------------------------------------------------------------
