@@ -41,4 +41,9 @@ def configure_numba_cache() -> Path:
         path = Path(tempfile.gettempdir()) / f"workbench-numba-cache-{os.getuid()}"
         path.mkdir(parents=True, exist_ok=True)
     os.environ["NUMBA_CACHE_DIR"] = str(path)
+    import sys
+
+    config = sys.modules.get("numba.core.config")
+    if config is not None:  # Numba was imported first and has read its environment already
+        config.CACHE_DIR = str(path)
     return path
