@@ -11,9 +11,7 @@ Two evaluators give the same numbers where both apply:
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import math
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -166,6 +164,9 @@ class EngineEvaluator:
             return _engine_chunk(self.data.frame, self.cls, self.cfg, self.obj, rows, self.data.periods_per_year)
         step = max(1, math.ceil(len(rows) / (4 * self.n_jobs)))
         chunks = [rows[i : i + step] for i in range(0, len(rows), step)]
+        import concurrent.futures as cf  # the worker pool's modules load only when a pool runs
+        import multiprocessing
+
         ctx = multiprocessing.get_context("forkserver")
         with cf.ProcessPoolExecutor(max_workers=self.n_jobs, mp_context=ctx) as pool:
             parts = list(pool.map(_engine_chunk, *zip(*[
