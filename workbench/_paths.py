@@ -8,6 +8,7 @@ store at any SQLAlchemy URL instead of the SQLite file; ``NUMBA_CACHE_DIR`` defa
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 __all__ = ["workbench_home", "numba_cache_dir", "configure_numba_cache"]
@@ -41,8 +42,6 @@ def configure_numba_cache() -> Path:
         path = Path(tempfile.gettempdir()) / f"workbench-numba-cache-{os.getuid()}"
         path.mkdir(parents=True, exist_ok=True)
     os.environ["NUMBA_CACHE_DIR"] = str(path)
-    import sys
-
     config = sys.modules.get("numba.core.config")
     if config is not None:  # Numba was imported first and has read its environment already
         config.CACHE_DIR = str(path)

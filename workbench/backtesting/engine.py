@@ -114,22 +114,17 @@ def prepare_bars(bars: Any) -> tuple[pl.DataFrame | None, Bars]:
     missing = [c for c in ("ts", "open", "high", "low", "close", "volume") if c not in columns]
     if missing or bars.height < 2:
         validate(bars)  # raises with the details
-    arr = to_arrays(bars, check=False)
-    o, h, lo, c, v = arr.open, arr.high, arr.low, arr.close, arr.volume
-    if not _bars_ok(o, h, lo, c, v, arr.ts.view(np.int64)):
-        validate(bars)
-        raise DataValidationError("bars break the bar contract. Fix: load them with workbench.data.load().")
-    for a in (o, h, lo, c, v):  # read-only, always: strategies cannot alter the bars, and the
-        a.flags.writeable = False  # kernels see one array type (one compilation serves every run)
-    view = Bars(o, h, lo, c, v, arr.ts, arr.symbols, bars, arr.time_zone)
-    return bars, view
+    return bars, _view_of_arrays(to_arrays(bars, check=False), bars)
 
 
-def _view_of_arrays(arr: BarArrays) -> Bars:
-    """The strategy's view of bars given as arrays: read-only views of the caller's arrays
-    (converted only when not C-contiguous float64), checked against the bar contract."""
+def _view_of_arrays(arr: BarArrays, frame: pl.DataFrame | None = None) -> Bars:
+    """The strategy's view of bars as arrays (converted from ``frame``, or given): read-only
+    views (a copy only of arrays that are not C-contiguous float64), so strategies cannot alter
+    the bars and the kernels see one array type; checked against the bar contract, a failure
+    explained by the full validation of the bars."""
+    fix = "load them with workbench.data.load()" if frame is not None else "build them with workbench.data.to_arrays()"
     if not (isinstance(arr.ts, np.ndarray) and arr.ts.ndim == 1):
-        raise DataValidationError("`bars.ts` must be a 1-D datetime64 array. Fix: build the arrays with workbench.data.to_arrays().")
+        raise DataValidationError(f"`bars.ts` must be a 1-D datetime64 array. Fix: {fix}.")
     n = arr.ts.shape[0]
     m = len(arr.symbols)
     cols = []
@@ -137,17 +132,16 @@ def _view_of_arrays(arr: BarArrays) -> Bars:
         a = np.asarray(getattr(arr, name))
         if a.shape != (n, m):
             raise DataValidationError(
-                f"`bars.{name}` must have shape (n_bars, n_symbols) = ({n}, {m}); got {a.shape}. "
-                "Fix: build the arrays with workbench.data.to_arrays()."
+                f"`bars.{name}` must have shape (n_bars, n_symbols) = ({n}, {m}); got {a.shape}. Fix: {fix}."
             )
         a = np.ascontiguousarray(a, dtype=np.float64).view()
-        a.flags.writeable = False  # a read-only view: the caller's array stays writable
+        a.flags.writeable = False  # the view only: a caller's array stays writable
         cols.append(a)
     ts = np.asarray(arr.ts).astype("datetime64[us]", copy=False)
     if n < 2 or len(set(arr.symbols)) != m or not _bars_ok(*cols, ts.view(np.int64)):
-        validate(arr.to_frame())  # raises with the details
-        raise DataValidationError("bars break the bar contract. Fix: build them with workbench.data.to_arrays().")
-    return Bars(*cols, ts, tuple(arr.symbols), None, arr.time_zone)
+        validate(frame if frame is not None else arr.to_frame())  # raises with the details
+        raise DataValidationError(f"bars break the bar contract. Fix: {fix}.")
+    return Bars(*cols, ts, tuple(arr.symbols), frame, arr.time_zone)
 
 
 def source_frame(frame: pl.DataFrame | None, view: Bars) -> pl.DataFrame:

@@ -30,22 +30,6 @@ import numpy as np
 from workbench._validate import check_choice, check_int, check_number
 from workbench.errors import DataValidationError, InvalidParameterError, OptimizationError
 
-
-def ndtr(x: Any) -> Any:
-    """The standard normal CDF (scipy.special, loaded on first use: a sweep that reports no
-    overfitting statistics never pays for it)."""
-    from scipy.special import ndtr as cdf
-
-    return cdf(x)
-
-
-def ndtri(p: Any) -> Any:
-    """The inverse of :func:`ndtr`."""
-    from scipy.special import ndtri as ppf
-
-    return ppf(p)
-
-
 __all__ = [
     "annualize_sharpe",
     "deannualize_sharpe",
@@ -56,6 +40,22 @@ __all__ = [
     "PBOResult",
     "probability_of_backtest_overfitting",
 ]
+
+
+def _ndtr(x: Any) -> Any:
+    """The standard normal CDF (scipy.special, loaded on first use: a sweep that reports no
+    overfitting statistics never pays for it)."""
+    from scipy.special import ndtr as cdf
+
+    return cdf(x)
+
+
+def _ndtri(p: Any) -> Any:
+    """The inverse of :func:`_ndtr`."""
+    from scipy.special import ndtri as ppf
+
+    return ppf(p)
+
 
 EULER_GAMMA = 0.5772156649015329
 _MAX_PBO_SPLITS = 20
@@ -259,7 +259,7 @@ def probabilistic_sharpe_ratio(
     sr, n_obs, sk, ku = _moments(returns, sharpe, n, skew, kurtosis, need_n=True)
     sr0 = _check_benchmark(benchmark_sharpe)
     z = (sr - sr0) * math.sqrt(n_obs - 1) / _sharpe_dispersion(sr, sk, ku)
-    return _out(ndtr(z))
+    return _out(_ndtr(z))
 
 
 def expected_maximum_sharpe(n_trials: int, *, variance: float) -> float:
@@ -299,7 +299,7 @@ def expected_maximum_sharpe(n_trials: int, *, variance: float) -> float:
         raise InvalidParameterError(f"`variance` must be finite; got {variance!r}.")
     if n_t == 1:
         return 0.0
-    z = (1.0 - EULER_GAMMA) * ndtri(1.0 - 1.0 / n_t) + EULER_GAMMA * ndtri(
+    z = (1.0 - EULER_GAMMA) * _ndtri(1.0 - 1.0 / n_t) + EULER_GAMMA * _ndtri(
         1.0 - 1.0 / (n_t * math.e)
     )
     return float(math.sqrt(var) * z)
@@ -364,7 +364,7 @@ def deflated_sharpe_ratio(
     sr0 = expected_maximum_sharpe(n_t, variance=variance)
     sr, n_obs, sk, ku = _moments(returns, sharpe, n, skew, kurtosis, need_n=True)
     z = (sr - sr0) * math.sqrt(n_obs - 1) / _sharpe_dispersion(sr, sk, ku)
-    return _out(ndtr(z))
+    return _out(_ndtr(z))
 
 
 def _trials_variance(n_trials: Any, variance: Any, trial_sharpes: Any) -> tuple[float, int]:
@@ -449,7 +449,7 @@ def minimum_track_record_length(
     disp2 = _sharpe_dispersion(sr, sk, ku) ** 2
     edge = np.asarray(sr - sr0, dtype=np.float64)
     with np.errstate(divide="ignore"):
-        trl = 1.0 + disp2 * (ndtri(alpha) / edge) ** 2
+        trl = 1.0 + disp2 * (_ndtri(alpha) / edge) ** 2
     return _out(np.where(edge > 0.0, trl, np.inf))
 
 
