@@ -78,6 +78,11 @@ def test_page_shows_the_default_backtest(page):
     page.get_by_text("Backtest explorer").first.wait_for(timeout=60_000)
     page.get_by_text("SmaCross(fast=10, slow=20, direction='long')").first.wait_for(timeout=60_000)
     assert page.get_by_text("Sharpe ratio").count() >= 1
+    # the trades table (wider than its column) scrolls inside it, with a gap before the statistics
+    table = page.locator(".tabulator").first.bounding_box()
+    stats = page.locator("table.workbench-stats").first.bounding_box()
+    assert table is not None and stats is not None
+    assert table["x"] + table["width"] < stats["x"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "backtest_explorer.png"), full_page=True)
 

@@ -79,10 +79,15 @@ class BacktestExplorer(param.Parameterized):
                 return pn.pane.Alert(error, alert_type="danger")
             if result is None:
                 return pn.pane.Markdown("No result yet.")
+            # the trades table takes the plots' width and scrolls sideways, clear of the statistics
+            trades = pn.widgets.Tabulator(result.trades.to_pandas(), height=250, disabled=True, show_index=False,
+                                          sizing_mode="stretch_width")
             return pn.Row(
-                pn.Column(pn.pane.Markdown(f"### {result.strategy!r}"), pn.pane.HoloViews(result.plot()),
-                          pn.widgets.Tabulator(result.trades.to_pandas(), height=250, disabled=True, show_index=False)),
+                pn.Column(pn.pane.Markdown(f"### {result.strategy!r}"), pn.pane.HoloViews(result.plot()), trades,
+                          sizing_mode="stretch_width"),
                 pn.pane.HTML(result.stats._repr_html_(), width=320),
+                sizing_mode="stretch_width",
             )
 
-        return pn.Row(pn.Column("## Backtest explorer", settings, strategy_panel, width=320), results)
+        return pn.Row(pn.Column("## Backtest explorer", settings, strategy_panel, width=320), results,
+                      sizing_mode="stretch_width")
