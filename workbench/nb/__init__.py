@@ -5,3 +5,8 @@ Kernels take C-contiguous float64 arrays of shape ``(n_bars, n_assets)`` (or 1-D
 polars, pandas or SQL. Every kernel names, in its docstring, the plain implementation it is
 tested against.
 """
+
+from workbench.nb._lifecycle import defer_blas_probe, freeze_at_exit
+
+defer_blas_probe()  # before the first kernel compiles or loads
+freeze_at_exit()
