@@ -102,7 +102,7 @@ def borrow(typingctx, arr):
     return arr(arr), codegen
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def equity_nb(cfg, state, cash, g):
     """Account equity of group ``g``: cash plus every position at its last price."""
     if not cfg["cash_sharing"]:
@@ -116,7 +116,7 @@ def equity_nb(cfg, state, cash, g):
     return total
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def gross_nb(cfg, state, g, skip):
     """Gross exposure of group ``g`` (sum of |position value|), leaving out asset ``skip``."""
     total = 0.0
@@ -127,7 +127,7 @@ def gross_nb(cfg, state, g, skip):
     return total
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def slipped_price_nb(cfg, price, side, kind):
     """Fill price after spread and slippage (adverse); limit and take-profit fills get no slippage."""
     sign = 1.0 if side == BUY else -1.0
@@ -137,7 +137,7 @@ def slipped_price_nb(cfg, price, side, kind):
     return p
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def round_units_nb(cfg, units):
     """``units`` rounded down to whole lots of ``lot_size`` (unchanged when it is 0)."""
     lot = cfg["lot_size"]
@@ -146,7 +146,7 @@ def round_units_nb(cfg, units):
     return units
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees, slip, status, reason):
     """Append one order record (the caller keeps room for it)."""
     k = counts[0]
@@ -166,7 +166,7 @@ def add_order_nb(orders, counts, j, t, signal_bar, side, kind, size, price, fees
     counts[0] = k + 1
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_fees, reason):
     """Book the closing of ``units_closed`` (> 0) of asset ``j``'s open trade at ``price``."""
     k = np.int64(state[j, S_TRADE])
@@ -199,7 +199,7 @@ def close_trade_part_nb(trades, counts, state, j, t, units_closed, price, exit_f
     tr["is_open"] = False
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, weight):
     """Book ``units_added`` (> 0) in the direction of asset ``j``'s (new) position."""
     if state[j, S_TRADE] < 0:
@@ -237,7 +237,7 @@ def open_trade_part_nb(trades, counts, state, j, t, units_added, price, fees, we
         trades[k]["entry_fees"] = state[j, S_ENTRY_FEES]
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def _stop_level_nb(p, own, setting, absolute, sign):
     """A stop level of a position entered at ``p``: the entry's ``own`` stop (an absolute level
     when ``absolute``, else a fraction of ``p``), or when NaN the ``setting`` (a fraction of
@@ -247,7 +247,7 @@ def _stop_level_nb(p, own, setting, absolute, sign):
     return own if absolute else p * (1.0 + sign * own)
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def set_stops_nb(cfg, state, j, sl, tp, tsl):
     """Turn the stops of a freshly opened position into price levels and a trailing distance.
 
@@ -269,7 +269,7 @@ def set_stops_nb(cfg, state, j, sl, tp, tsl):
     state[j, S_PEAK] = p
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta, raw_price, kind,
                reason, weight, shrink):
     """Trade ``delta`` units (signed) of asset ``j`` at ``raw_price`` (before costs).
@@ -348,7 +348,7 @@ def execute_nb(cfg, state, cash, orders, trades, counts, j, t, signal_bar, delta
     return size
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def entry_units_nb(cfg, state, cash, j, size, weight, price, sl):
     """Units to open for an entry at ``price`` under the configured size mode (> 0, or 0)."""
     mode = cfg["size_mode"]
@@ -372,7 +372,7 @@ def entry_units_nb(cfg, state, cash, j, size, weight, price, sl):
     return units if units > 0 else 0.0
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def target_delta_nb(cfg, state, cash, j, price):
     """Units to trade for asset ``j``'s pending target weight at ``price``."""
     eq = equity_nb(cfg, state, cash, 0 if cfg["cash_sharing"] else j)
@@ -380,14 +380,14 @@ def target_delta_nb(cfg, state, cash, j, price):
     return target - state[j, S_UNITS]
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def clear_pending_nb(state, j):
     """Asset ``j`` has no pending order any more."""
     state[j, S_P_KIND] = P_NONE
     state[j, S_P_TRIGGERED] = 0.0
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def entry_kind_nb(state, j):
     """The order kind of asset ``j``'s pending entry: market, limit, stop or stop-limit."""
     has_l, has_s = not np.isnan(state[j, S_P_LIMIT]), not np.isnan(state[j, S_P_STOP])
@@ -400,7 +400,7 @@ def entry_kind_nb(state, j):
     return K_MARKET
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def pending_order_nb(cfg, state, cash, j):
     """Side, kind and units of asset ``j``'s pending order as it stands, for its record when it
     is cancelled or expires: an entry's units at its limit (else its stop, else the last) price
@@ -422,7 +422,7 @@ def pending_order_nb(cfg, state, cash, j):
     return (BUY if delta > 0 else SELL), K_MARKET, abs(delta)
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def end_pending_nb(orders, counts, state, j, t, side, kind, size, status):
     """Withdraw asset ``j``'s pending order at bar ``t`` with a record (``status`` cancelled or
     expired; ``side``, ``kind``, ``size`` from :func:`pending_order_nb`)."""
@@ -430,7 +430,7 @@ def end_pending_nb(orders, counts, state, j, t, side, kind, size, status):
     clear_pending_nb(state, j)
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def pending_fill_price_nb(state, j, o, h, lo):
     """Price at which asset ``j``'s pending entry fills within the bar (NaN: not this bar), and
     whether it filled at the open.
@@ -476,7 +476,7 @@ def pending_fill_price_nb(state, j, o, h, lo):
     return np.nan, False
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
     """Per-position stop-loss, trailing stop and take-profit on bar ``t``: a gap through a level
     fills at the open; when a stop and a target are both inside the bar, the stop is assumed hit
@@ -518,7 +518,7 @@ def check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo):
     state[j, S_PEAK] = max(state[j, S_PEAK], h) if long else min(state[j, S_PEAK], lo)
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def fill_entry_nb(cfg, state, cash, orders, trades, counts, j, t, price, kind):
     """Fill asset ``j``'s pending entry at ``price``: close an opposite position first (reverse),
     then open or extend in the pending direction."""

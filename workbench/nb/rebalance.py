@@ -70,7 +70,7 @@ _P_TARGET = 3  # simulate.P_TARGET: a pending target-weight order
 _SAME_CLOSE = 1
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def account_value_nb(state, cash, prices, t):
     """Equity of the shared account with every position valued at ``prices[t]``
     (the last known price where ``prices[t, j]`` is NaN). Plain reference: ``cash + Σ units·price``."""
@@ -83,7 +83,7 @@ def account_value_nb(state, cash, prices, t):
     return total
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def drift_exceeded_nb(state, cash, close, t, targets, row, threshold):
     """Whether any asset's weight at bar ``t``'s close differs from ``targets[row]`` by more than
     ``threshold``. Plain reference: ``max(|units·close / equity − target|) > threshold``."""
@@ -98,7 +98,7 @@ def drift_exceeded_nb(state, cash, close, t, targets, row, threshold):
     return False
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def _pending_targets_nb(state):
     for j in range(state.shape[0]):
         if state[j, S_P_KIND] == _P_TARGET:
@@ -189,7 +189,7 @@ def sizing_weight_nb(weight, stop_fraction, risk, max_weight, room):
     return w, rule, cap
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def _rooms_nb(cfg, state, cash, intent):
     """Fractions of equity still free at this close: ``(cash, gross)``. ``cash`` is the cash
     (plus the positions this bar's exits will sell) a long entry may spend without leverage;
@@ -209,7 +209,7 @@ def _rooms_nb(cfg, state, cash, intent):
     return (cash[0] + freed_cash) / eq, gross_room / eq
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def _stop_fraction_nb(cfg, sl, price):
     """The distance to the stop as a fraction of ``price`` (NaN when there is no stop): the
     entry's own ``sl`` read by ``stop_mode``, else the ``sl`` setting (always a fraction)."""
@@ -220,7 +220,7 @@ def _stop_fraction_nb(cfg, sl, price):
     return abs(price - sl) / price
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def _size_entries_nb(cfg, state, cash, intent, close, t, risk, max_weight, used):
     """Give every entry intent of bar ``t`` its weight (:func:`sizing_weight_nb`), in asset order,
     each one reducing the room left for the next. A long entry without leverage is capped by the

@@ -155,7 +155,7 @@ EXIT_OF = np.array([_direction(c & 2, c & 8, 2) for c in range(16)], dtype=np.fl
 
 # -- one asset, one stage ------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, o, h, lo):
     """Asset ``j``'s part of one ``stage`` of bar ``t``: ``OPEN_EXITS`` and ``OPEN_ENTRIES`` at
     the open ``o`` (bar range ``lo``-``h``), ``CLOSE_EXITS`` and ``CLOSE_ENTRIES`` for same-close
@@ -221,7 +221,7 @@ def asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, o, h, l
         check_stops_nb(cfg, state, cash, orders, trades, counts, j, t, o, h, lo)
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def withdraw_entry_nb(cfg, state, cash, orders, counts, j, t):
     """Withdraw asset ``j``'s pending entry, if there is one, with a 'cancelled' record."""
     if state[j, S_P_KIND] == P_ENTRY:
@@ -229,7 +229,7 @@ def withdraw_entry_nb(cfg, state, cash, orders, counts, j, t):
         end_pending_nb(orders, counts, state, j, t, side, kind, size, ST_CANCELLED)
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def read_intent_nb(cfg, state, cash, orders, counts, intent, j, t):
     """Turn asset ``j``'s intent at the close of bar ``t`` into its pending order.
     Returns True when a market order should fill at this close (SAME_CLOSE timing).
@@ -284,7 +284,7 @@ def read_intent_nb(cfg, state, cash, orders, counts, intent, j, t):
 
 # -- the phases of a bar, over every asset -------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def open_work_nb(state, j):
     """Whether asset ``j`` has work at the open: a pending order, or a position with stops.
     (Any other asset only moves its last price to the open.)"""
@@ -292,7 +292,7 @@ def open_work_nb(state, j):
         np.isnan(state[j, S_SL]) and np.isnan(state[j, S_TP]) and np.isnan(state[j, S_TSL])))
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low):
     """Everything that happens from bar ``t``'s open to just before its close: exits, reductions,
     closing legs of reversals and stops of every asset first (sells first), then entries and
@@ -311,7 +311,7 @@ def open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
             asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, OPEN_ENTRIES, o, high[t, j], low[t, j])
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now):
     """Bar ``t``'s close: read intents and fill same-close orders (marking is :func:`mark_nb`).
     ``fill_now`` is a boolean scratch buffer of one entry per asset."""
@@ -332,7 +332,7 @@ def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, f
                     asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, close[t, j], np.nan, np.nan)
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def liquidate_nb(cfg, state, cash, orders, trades, counts, t, g):
     """Close every position of account ``g`` at its last price (a margin call)."""
     lo, hi = (0, state.shape[0]) if cfg["cash_sharing"] else (g, g + 1)
@@ -340,7 +340,7 @@ def liquidate_nb(cfg, state, cash, orders, trades, counts, t, g):
         asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, LIQUIDATE, np.nan, np.nan, np.nan)
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out):
     """Mark positions to bar ``t``'s close, liquidate on a margin call, record the outputs."""
     n = state.shape[0]
@@ -360,7 +360,7 @@ def mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash
         units_out[t, j] = state[j, S_UNITS]
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def mark_own_nb(cfg, state, cash, orders, trades, counts, t, j, close, equity_out, cash_out, units_out):
     """:func:`mark_nb` for asset ``j`` in its own account."""
     if not mark_quiet_nb(cfg, state, cash, t, j, close, equity_out, cash_out, units_out):
@@ -371,7 +371,7 @@ def mark_own_nb(cfg, state, cash, orders, trades, counts, t, j, close, equity_ou
         units_out[t, j] = state[j, S_UNITS]
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def mark_quiet_nb(cfg, state, cash, t, j, close, equity_out, cash_out, units_out):
     """:func:`mark_own_nb` when no margin call is due; returns False, recording nothing, when
     one is (the last price has moved to the close)."""
@@ -421,7 +421,7 @@ def step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close
 
 # -- state, records, broadcasting ----------------------------------------------------------------
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def grow_nb(records, count, need):
     """Return ``records`` or a copy with room for ``need`` more records after ``count``."""
     if count + need <= records.shape[0]:
@@ -443,14 +443,14 @@ def reset_intents_nb(intent):
         intent[j, I_CANCEL] = 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def flex_nb(a, i, j):
     """Element ``(i, j)`` of a 2-D array broadcast to ``(n_bars, n_assets)`` without copying
     (shapes ``(1, 1)``, ``(1, n)``, ``(n, 1)`` or ``(n, m)``)."""
     return a[i if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def flex_at_nb(a, i, j):
     """:func:`flex_nb` as a called function (off the per-bar path; compiles once)."""
     return a[i if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
@@ -524,7 +524,7 @@ def bars_ok_nb(open_, high, low, close, volume, ts):
 
 # -- the bar loops ------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight):
     """The optional fields of asset ``j``'s entry at bar ``t`` (read only with an entry)."""
     intent[j, I_SIZE] = flex_at_nb(size, t, j)
@@ -536,7 +536,7 @@ def entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight):
     intent[j, I_WEIGHT] = flex_at_nb(weight, t, j)
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp, tsl,
                      weight, orders, trades, equity_out, cash_out, units_out, fill_now, t, todo, k, acted, a, later, m):
     """The rest of bar ``t`` after :func:`signal_bars_nb`'s scan: the open stages of the ``k``

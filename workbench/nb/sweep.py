@@ -78,20 +78,20 @@ def ma_table_nb(close, windows, kind, out):
             ema_1d_nb(close, windows[k], out[k])
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def _sign_nb(x):
     """``np.sign`` of a non-NaN float."""
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def _slipped_nb(p, raw, buy):
     sign = 1.0 if buy else -1.0
     price = raw * (1.0 + sign * p[P_SPREAD] / 2.0)
     return price * (1.0 + sign * p[P_SLIP]) + sign * p[P_TICKS] * p[P_TICK]
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def _round_nb(p, units):
     lot = p[P_LOT]
     if lot > 0.0:
@@ -99,7 +99,7 @@ def _round_nb(p, units):
     return units
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def _execute_nb(p, acct, delta, raw, shrink):
     """Trade ``delta`` units at ``raw`` (before costs): ``simulate.execute_nb`` for one asset.
 
@@ -166,7 +166,7 @@ def _execute_nb(p, acct, delta, raw, shrink):
     return size
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def _fill_entry_nb(p, acct, d, price):
     """``simulate.fill_entry_nb`` for one asset, market kind, percent sizing."""
     u = acct[1]
@@ -182,7 +182,7 @@ def _fill_entry_nb(p, acct, d, price):
     _execute_nb(p, acct, d * units, price, True)
 
 
-@njit(cache=True, inline="always")
+@njit(entry=False, cache=True, inline="always")
 def _intent_nb(direction, up, u, allow_short, reverse):
     """The pending order a cross leaves at the close (``simulate.read_intent_nb``): returns
     ``(kind, direction)`` with kind 0 none, 1 entry, 2 exit."""
@@ -214,7 +214,7 @@ def _intent_nb(direction, up, u, allow_short, reverse):
     return 0, 0.0
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def path_metrics_nb(eq, cash0, ppy, rf, r_buf, out):
     """The path metrics of an equity curve into ``out`` (columns of :data:`SWEEP_METRICS`), with
     its per-bar returns into ``r_buf``, in two passes over the bars.
@@ -283,7 +283,7 @@ def path_metrics_nb(eq, cash0, ppy, rf, r_buf, out):
             out[k] = np.nan
 
 
-@njit(cache=True)
+@njit(entry=False, cache=True)
 def cross_set_nb(fast, slow, start, direction, open_, close, p, eq_buf, r_buf, out):
     """Simulate one crossover parameter set and write its metrics into ``out`` (see
     :data:`SWEEP_METRICS`).
