@@ -1,8 +1,9 @@
 """Backtest engine benchmark, side by side with backtesting.py and vectorbt; prints one JSON line.
 
 Every case runs ours and the peer interleaved in this one process (alternating, after a warm-up
-call that excludes compilation) and keeps the best of several wall-clock repetitions, so other
-load on the machine inflates both sides alike. Each case checks that both sides computed the same
+call that excludes compilation) and keeps the best of several rounds, so other load on the
+machine inflates both sides alike; as :mod:`timeit` does, a round times a batch of back-to-back
+calls (~50 ms worth, at least one) with the garbage collector off. Each case checks that both sides computed the same
 thing before it reports a time.
 
 1. ``goog``: backtesting.py's canonical ``SmaCross(10, 20)`` on its GOOG data (2,148 daily bars,
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import platform
 import subprocess
@@ -71,17 +73,27 @@ from backtesting.test import GOOG, SMA  # noqa: E402
 
 
 def best_of(runs: int, **fns: Callable[[], Any]) -> dict[str, float]:
-    """Best wall-clock time of each function, calling them in turn ``runs`` times (after one
-    warm-up call each)."""
-    for fn in fns.values():
+    """Best time per call of each function, the way :mod:`timeit` measures: after one warm-up
+    call each, ``runs`` rounds in which every function in turn runs a batch of back-to-back calls
+    (enough to last ~50 ms, at least one) with the garbage collector off (collected before each
+    batch); a batch's time per call is its time divided by its calls."""
+    batch = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
         fn()
+        batch[name] = max(1, math.ceil(0.05 / max(time.perf_counter() - t0, 1e-9)))
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(runs):
         for name, fn in fns.items():
             gc.collect()
-            t0 = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
+            gc.disable()
+            try:
+                t0 = time.perf_counter()
+                for _ in range(batch[name]):
+                    fn()
+                best[name] = min(best[name], (time.perf_counter() - t0) / batch[name])
+            finally:
+                gc.enable()
     return best
 
 

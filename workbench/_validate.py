@@ -46,19 +46,22 @@ def check_number(
     ...
     workbench.errors.InvalidParameterError: `fees` must be a float in [0, 0.1); got -0.01.
     """
-    where = interval_text(lo, hi, lo_open=lo_open, hi_open=hi_open)
-    suffix = f" {hint}" if hint else ""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-        raise InvalidParameterError(f"`{name}` must be a float in {where}; got {value!r}.{suffix}")
-    x = float(value)
-    bad = (
-        math.isnan(x)
-        or (lo is not None and (x < lo or (lo_open and x == lo)))
-        or (hi is not None and (x > hi or (hi_open and x == hi)))
-    )
+    bad = isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__")
+    if not bad:
+        x = float(value)
+        bad = (
+            math.isnan(x)
+            or (lo is not None and (x < lo or (lo_open and x == lo)))
+            or (hi is not None and (x > hi or (hi_open and x == hi)))
+        )
     if bad:
-        raise InvalidParameterError(f"`{name}` must be a float in {where}; got {value!r}.{suffix}")
+        where = interval_text(lo, hi, lo_open=lo_open, hi_open=hi_open)
+        raise InvalidParameterError(f"`{name}` must be a float in {where}; got {value!r}.{_suffix(hint)}")
     return x
+
+
+def _suffix(hint: str) -> str:
+    return f" {hint}" if hint else ""
 
 
 def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None, *, hint: str = "") -> int:
@@ -71,15 +74,13 @@ def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = Non
     ...
     workbench.errors.InvalidParameterError: `window` must be an integer in [1, inf); got 2.5.
     """
-    where = interval_text(lo, hi)
-    suffix = f" {hint}" if hint else ""
     ok_type = isinstance(value, int) and not isinstance(value, bool)
     if not ok_type and isinstance(value, float) and value.is_integer():
         ok_type, value = True, int(value)
     if not ok_type and hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu":
         ok_type, value = True, int(value)
     if not ok_type or (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise InvalidParameterError(f"`{name}` must be an integer in {where}; got {value!r}.{suffix}")
+        raise InvalidParameterError(f"`{name}` must be an integer in {interval_text(lo, hi)}; got {value!r}.{_suffix(hint)}")
     return int(value)
 
 

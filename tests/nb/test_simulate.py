@@ -106,7 +106,12 @@ _CONFIGS = [
 def test_records_do_not_depend_on_the_initial_capacity(cfg):
     small = _run(cfg, 3, 120, 3, 1)  # grows (and resumes the bar loop) many times
     large = _run(cfg, 3, 120, 3, 10_000)
-    for a, b in zip(small, large, strict=True):
+    _assert_same_run(small, large)
+
+
+def _assert_same_run(one: tuple, other: tuple) -> None:
+    """Records (field by field, NaN equal to NaN) and outputs of two runs are identical."""
+    for a, b in zip(one, other, strict=True):
         if a.dtype.names:
             for name in a.dtype.names:
                 np.testing.assert_array_equal(a[name], b[name])
@@ -163,3 +168,27 @@ def test_setup_equals_setup_nb(sharing):
         assert a.shape == b.shape and a.dtype == b.dtype
         if i not in (4, 5, 6):  # the outputs are uninitialized
             np.testing.assert_array_equal(a, b)
+
+
+# -- independent accounts on several threads ------------------------------------------------------
+
+@pytest.mark.parametrize("cfg", [c for c in _CONFIGS if not c.cash_sharing])
+@pytest.mark.parametrize("capacity", [1, 10_000])
+def test_asset_ranges_in_parallel_equal_one_pass(cfg, capacity, monkeypatch):
+    """Independent accounts split into asset ranges run by signal_chunks_nb (with regions that
+    must grow when the capacity is small) give the records and outputs of one pass."""
+    one = _run(cfg, 9, 150, 7, capacity)
+    monkeypatch.setattr(sim, "PARALLEL_MIN_STEPS", 0)
+    monkeypatch.setattr(sim, "get_num_threads", lambda: 3)  # three ranges on whatever threads there are
+    assert sim.chunks_for(cfg.record(), 150, 7) == 3
+    split = _run(cfg, 9, 150, 7, capacity)
+    assert len(one[0]) > 100 and len(one[1]) > 20
+    _assert_same_run(one, split)
+
+
+def test_records_of_independent_accounts_are_ordered_by_bar_then_asset():
+    orders, trades, *_ = _run(_CONFIGS[0], 4, 120, 5, 64)
+    key = orders["bar"] * 5 + orders["col"]
+    assert (np.diff(key) >= 0).all() and orders["id"].tolist() == list(range(len(orders)))
+    tkey = trades["entry_bar"] * 5 + trades["col"]
+    assert (np.diff(tkey) >= 0).all() and trades["id"].tolist() == list(range(len(trades)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -159,7 +160,12 @@ class BacktestConfig:
                     f"unknown backtest setting {name!r}.{did_you_mean(name, known)} "
                     f"Settings: {', '.join(sorted(known))}."
                 )
-        return dataclasses.replace(self, **changes) if changes else self
+        if not changes:
+            return self
+        try:
+            return _replaced(self, tuple((k, type(v), v) for k, v in changes.items()))
+        except TypeError:  # an unhashable setting (an array of sizes): not memoized
+            return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -179,3 +185,10 @@ class BacktestConfig:
             value = getattr(self, name)
             rec[name] = np.nan if value is None else value
         return rec
+
+
+@functools.lru_cache(maxsize=256)
+def _replaced(config: BacktestConfig, changes: tuple[tuple[str, type, Any], ...]) -> BacktestConfig:
+    """``dataclasses.replace`` memoized: configs are frozen, so equal settings give an equal config
+    (keyed with each value's type too, so ``True`` and ``1`` are validated apart)."""
+    return dataclasses.replace(config, **{name: value for name, _, value in changes})

@@ -22,12 +22,17 @@ assets once and runs the phases only for the assets with work (a pending order, 
 position, a decision, a margin call). All asset-level order handling goes through one kernel,
 :func:`asset_step_nb`, which keeps the compiled call graph shallow (Numba re-optimizes a callee
 inside every caller, so depth costs compile time).
+
+With one account per asset, large runs split the assets into ranges that run on Numba's threads
+(:func:`signal_chunks_nb`); records then follow a documented order that does not depend on the
+number of threads (:func:`canonical_records`: orders by bar then asset, trades by entry bar then
+asset).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
+from numba import get_num_threads, prange
 
 from workbench.nb.enums import (
     I_CANCEL,
@@ -123,10 +128,13 @@ __all__ = [
     "bars_ok_nb",
     "signal_events_nb",
     "signal_bars_nb",
+    "signal_chunks_nb",
     "callback_bars_nb",
     "setup",
     "grow",
     "signal_codes",
+    "chunks_for",
+    "canonical_records",
     "simulate_signals",
     "simulate_callback",
     "simulate_callback_py",
@@ -312,11 +320,10 @@ def open_phase_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low)
 
 
 @njit(entry=False, cache=True, inline="always")
-def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now):
-    """Bar ``t``'s close: read intents and fill same-close orders (marking is :func:`mark_nb`).
-    ``fill_now`` is a boolean scratch buffer of one entry per asset."""
-    n = state.shape[0]
-    for j in range(n):
+def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now, j0, j1):
+    """Bar ``t``'s close for assets ``j0 … j1-1``: read intents and fill same-close orders (marking
+    is :func:`mark_nb`). ``fill_now`` is a boolean scratch buffer of one entry per asset."""
+    for j in range(j0, j1):
         c = close[t, j]
         if np.isnan(c):
             continue
@@ -327,7 +334,7 @@ def close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, f
         fill_now[j] = given and read_intent_nb(cfg, state, cash, orders, counts, intent, j, t)
     if cfg["fill_timing"] == SAME_CLOSE:
         for stage in (CLOSE_EXITS, CLOSE_ENTRIES):  # exits first, then entries
-            for j in range(n):
+            for j in range(j0, j1):
                 if fill_now[j]:
                     asset_step_nb(cfg, state, cash, orders, trades, counts, j, t, stage, close[t, j], np.nan, np.nan)
 
@@ -414,7 +421,7 @@ def step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close
         for j in range(n):
             if intent[j, I_ENTRY] != 0 or intent[j, I_EXIT] != 0 or intent[j, I_CANCEL] != 0 or not np.isnan(
                     intent[j, I_TARGET]):
-                close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now)
+                close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now, 0, n)
                 break
         mark_nb(cfg, state, cash, orders, trades, counts, t, close, equity_out, cash_out, units_out)
 
@@ -538,11 +545,12 @@ def entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight):
 
 @njit(entry=False, cache=True)
 def signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp, tsl,
-                     weight, orders, trades, equity_out, cash_out, units_out, fill_now, t, todo, k, acted, a, later, m):
-    """The rest of bar ``t`` after :func:`signal_bars_nb`'s scan: the open stages of the ``k``
-    assets with work (``todo``), the intents of the ``a`` assets with a signal (``acted``) and the
-    close phase, then the marking of the ``m`` assets not marked yet (``later``; all of them
-    with a shared account)."""
+                     weight, orders, trades, equity_out, cash_out, units_out, fill_now, t, todo, k, acted, a, later, m,
+                     j0, j1):
+    """The rest of bar ``t`` after :func:`signal_bars_nb`'s scan of assets ``j0 … j1-1``: the open
+    stages of the ``k`` assets with work (``todo``), the intents of the ``a`` assets with a signal
+    (``acted``) and the close phase, then the marking of the ``m`` assets not marked yet
+    (``later``; all of them with a shared account)."""
     for stage in (OPEN_EXITS, OPEN_ENTRIES):  # exits of every asset first, then entries
         for i in range(k):
             j = todo[i]
@@ -559,7 +567,7 @@ def signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, 
             entry_intent_nb(intent, t, j, size, limit, stop, sl, tp, tsl, weight)
         decided = decided or en != 0 or ex != 0
     if decided:
-        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now)
+        close_phase_nb(cfg, state, cash, orders, trades, counts, t, close, intent, fill_now, j0, j1)
     for i in range(a):  # back to "no intent"
         intent[acted[i], I_ENTRY] = 0.0
         intent[acted[i], I_EXIT] = 0.0
@@ -572,10 +580,16 @@ def signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, 
 
 @njit(cache=True)
 def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp, tsl,
-                   weight, orders, trades, equity_out, cash_out, units_out, fill_now, scratch, t0):
-    """Simulate bars ``t0, t0+1, …`` from signals until the end or until the record arrays have
-    less than :data:`ROOM` per asset left; returns the next bar to simulate (after the last one,
-    the trades still open are valued at the last prices: :func:`mark_open_trades_nb`).
+                   weight, orders, trades, equity_out, cash_out, units_out, fill_now, scratch, t0, j0, j1, order_end,
+                   trade_end):
+    """Simulate assets ``j0 … j1-1`` over bars ``t0, t0+1, …`` from signals until the end or until
+    the record arrays have less than :data:`ROOM` per asset left before ``order_end`` and
+    ``trade_end``; returns the next bar to simulate. The caller values the trades still open at
+    the end (:func:`mark_open_trades_nb`).
+
+    With one account per asset, disjoint asset ranges are independent: each range may run on its
+    own thread (:func:`signal_chunks_nb`) with its own record counts and region of the record
+    arrays. With a shared account the range is every asset.
 
     ``codes`` holds the four boolean signals of each bar and asset as bits (:func:`signal_codes`,
     flexibly broadcast). The steps of :func:`step_nb` with the signals as intents (entry and exit
@@ -594,17 +608,18 @@ def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, co
     size, limit, stop, sl, tp, tsl, weight = borrow(size), borrow(limit), borrow(stop), borrow(sl), borrow(tp), borrow(tsl), borrow(weight)
     orders, trades = borrow(orders), borrow(trades)
     equity_out, cash_out, units_out = borrow(equity_out), borrow(cash_out), borrow(units_out)
-    n_bars, n = close.shape
+    n_bars = close.shape[0]
     sharing = cfg["cash_sharing"]
     scratch = borrow(scratch)
     todo, later, acted = scratch[0], scratch[1], scratch[2]
     per_asset = codes.shape[1] > 1
+    room = ROOM * (j1 - j0)
     for t in range(t0, n_bars):
-        if counts[0] + ROOM * n > orders.shape[0] or counts[1] + ROOM * n > trades.shape[0]:
+        if counts[0] + room > order_end or counts[1] + room > trade_end:
             return t
         k = m = a = ZERO  # int64 (a literal 0 would compile signal_events_nb a second time)
         row = t if codes.shape[0] > 1 else 0
-        for j in range(n):
+        for j in range(j0, j1):
             o = open_[t, j]
             work = False
             if not np.isnan(o):
@@ -624,9 +639,26 @@ def signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, co
         if m > 0:
             signal_events_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl,
                              tp, tsl, weight, orders, trades, equity_out, cash_out, units_out, fill_now, t, todo, k,
-                             acted, a, later, m)
-    mark_open_trades_nb(state, trades, n_bars - 1)
+                             acted, a, later, m, j0, j1)
     return n_bars
+
+
+@njit(cache=True, parallel=True)
+def signal_chunks_nb(cfgs, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp,
+                     tsl, weight, orders, trades, equity_out, cash_out, units_out, fill_now, scratch, next_bar, bounds,
+                     order_ends, trade_ends):
+    """:func:`signal_bars_nb` on the asset ranges ``bounds[c] … bounds[c+1]-1`` in parallel (one
+    account per asset, so the ranges share nothing): range ``c`` resumes at ``next_bar[c]``
+    (skipped when done), counts its records in ``counts[c]`` (which start at its region of the
+    record arrays, ending at ``order_ends[c]``/``trade_ends[c]``) and uses ``scratch[c]``. The
+    settings come as a one-record array ``cfgs`` (a record argument cannot enter a parallel loop)."""
+    n_bars = close.shape[0]
+    for c in prange(bounds.shape[0] - 1):
+        if next_bar[c] < n_bars:
+            next_bar[c] = signal_bars_nb(cfgs[0], state, intent, cash, counts[c], open_, high, low, close, codes, size,
+                                         limit, stop, sl, tp, tsl, weight, orders, trades, equity_out, cash_out,
+                                         units_out, fill_now, scratch[c], next_bar[c], bounds[c], bounds[c + 1],
+                                         order_ends[c], trade_ends[c])
 
 
 @njit
@@ -709,13 +741,96 @@ def simulate_signals(cfg, open_, high, low, close, entries, exits, short_entries
     n_bars, n = close.shape
     state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup(cfg, n_bars, n)
     codes = signal_codes(entries, exits, short_entries, short_exits)
-    scratch = np.empty((3, n), dtype=np.int64)
-    t = 0
-    while t < n_bars:
-        orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
-        t = signal_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, codes, size, limit, stop, sl, tp,
-                           tsl, weight, orders, trades, equity_out, cash_out, units_out, fill_now, scratch, t)
-    return orders, trades, counts, equity_out, cash_out, units_out
+    args = (open_, high, low, close, codes, size, limit, stop, sl, tp, tsl, weight)
+    n_chunks = chunks_for(cfg, n_bars, n)
+    if n_chunks > 1:
+        orders, trades, counts = _signal_chunks(cfg, state, intent, cash, args, orders, trades, equity_out, cash_out,
+                                                units_out, fill_now, n_chunks)
+    else:
+        scratch = np.empty((3, n), dtype=np.int64)
+        t = 0
+        while t < n_bars:
+            orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
+            t = signal_bars_nb(cfg, state, intent, cash, counts, *args, orders, trades, equity_out, cash_out, units_out,
+                               fill_now, scratch, t, 0, n, orders.shape[0], trades.shape[0])
+    mark_open_trades_nb(state, trades, n_bars - 1)
+    return (*canonical_records(cfg, n, orders, trades, counts), equity_out, cash_out, units_out)
+
+
+PARALLEL_MIN_STEPS = 1 << 20
+"""Bars × assets from which independent accounts run on several threads (below, one thread)."""
+
+
+def chunks_for(cfg, n_bars, n):
+    """How many asset ranges :func:`simulate_signals` runs in parallel: one with a shared account,
+    one asset, one Numba thread or fewer than :data:`PARALLEL_MIN_STEPS` bar-asset steps."""
+    threads = get_num_threads()
+    if cfg["cash_sharing"] or n < 2 or threads < 2 or n_bars * n < PARALLEL_MIN_STEPS:
+        return 1
+    return min(threads, n)
+
+
+def _signal_chunks(cfg, state, intent, cash, args, orders, trades, equity_out, cash_out, units_out, fill_now,
+                   n_chunks):
+    """Run :func:`signal_chunks_nb` until every asset range is done, giving a range that runs
+    out of room a larger region (regions are moved, and the open trades' indices with them).
+    Returns the records of every range, in range order, and their counts."""
+    n_bars, n = args[3].shape
+    bounds = np.linspace(0, n, n_chunks + 1).round().astype(np.int64)
+    widths = np.diff(bounds)
+    o_cap = widths * (orders.shape[0] // n + 2 * ROOM)
+    t_cap = widths * (trades.shape[0] // n + 2 * ROOM)
+    scratch = np.empty((n_chunks, 3, n), dtype=np.int64)
+    cfgs = np.array([cfg], dtype=cfg.dtype)
+    next_bar = np.zeros(n_chunks, dtype=np.int64)
+    counts = np.zeros((n_chunks, 2), dtype=np.int64)
+    orders, trades = np.empty(o_cap.sum(), dtype=orders.dtype), np.empty(t_cap.sum(), dtype=trades.dtype)
+    o_base, t_base = np.cumsum(o_cap) - o_cap, np.cumsum(t_cap) - t_cap
+    counts[:, 0], counts[:, 1] = o_base, t_base
+    while True:
+        signal_chunks_nb(cfgs, state, intent, cash, counts, *args, orders, trades, equity_out, cash_out, units_out,
+                         fill_now, scratch, next_bar, bounds, o_base + o_cap, t_base + t_cap)
+        short = next_bar < n_bars
+        if not short.any():
+            break
+        o_used, t_used = counts[:, 0] - o_base, counts[:, 1] - t_base
+        o_cap = np.where(short, 2 * o_cap, o_cap)
+        t_cap = np.where(short, 2 * t_cap, t_cap)
+        new_o, new_t = np.empty(o_cap.sum(), dtype=orders.dtype), np.empty(t_cap.sum(), dtype=trades.dtype)
+        new_o_base, new_t_base = np.cumsum(o_cap) - o_cap, np.cumsum(t_cap) - t_cap
+        for c in range(n_chunks):
+            new_o[new_o_base[c]: new_o_base[c] + o_used[c]] = orders[o_base[c]: o_base[c] + o_used[c]]
+            new_t[new_t_base[c]: new_t_base[c] + t_used[c]] = trades[t_base[c]: t_base[c] + t_used[c]]
+            held = state[bounds[c]: bounds[c + 1], S_TRADE]
+            held[held >= 0] += new_t_base[c] - t_base[c]
+        orders, trades, o_base, t_base = new_o, new_t, new_o_base, new_t_base
+        counts[:, 0], counts[:, 1] = o_base + o_used, t_base + t_used
+    return orders, trades, (o_base, counts[:, 0], t_base, counts[:, 1])
+
+
+def canonical_records(cfg, n, orders, trades, counts):
+    """The records in their documented order, with ``counts`` as ``[n_orders, n_trades]``.
+
+    With a shared account (or one asset) records are in the order they happened. With one
+    account per asset, the order of events between assets within a bar carries no meaning, so
+    orders are sorted by bar then asset, trades by entry bar then asset, each asset's own records
+    keeping their order, and ids are renumbered: the same records however many threads ran the
+    assets. ``counts`` may also be the regions ``(order_starts, order_stops, trade_starts,
+    trade_stops)`` of :func:`_signal_chunks`."""
+    if isinstance(counts, tuple):
+        o0, o1, t0, t1 = counts
+        o_idx = np.concatenate([np.arange(a, b) for a, b in zip(o0, o1, strict=True)])
+        t_idx = np.concatenate([np.arange(a, b) for a, b in zip(t0, t1, strict=True)])
+    elif cfg["cash_sharing"] or n < 2:
+        return orders, trades, counts
+    else:
+        o_idx, t_idx = np.arange(counts[0]), np.arange(counts[1])
+    o_idx = o_idx[np.argsort(orders["bar"][o_idx] * n + orders["col"][o_idx], kind="stable")]
+    t_idx = t_idx[np.argsort(trades["entry_bar"][t_idx] * n + trades["col"][t_idx], kind="stable")]
+    orders, trades = np.take(orders, o_idx), np.take(trades, t_idx)  # (take copies records whole: fast)
+    orders["id"] = np.arange(len(orders))
+    trades["id"] = np.arange(len(trades))
+    return orders, trades, np.array([len(orders), len(trades)], dtype=np.int64)
 
 
 def simulate_callback(cfg, open_, high, low, close, volume, callback, extra, orders, trades):
@@ -731,7 +846,7 @@ def simulate_callback(cfg, open_, high, low, close, volume, callback, extra, ord
         orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
         t = callback_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, volume, callback, extra,
                              orders, trades, equity_out, cash_out, units_out, fill_now, t)
-    return orders, trades, counts, equity_out, cash_out, units_out
+    return (*canonical_records(cfg, n, orders, trades, counts), equity_out, cash_out, units_out)
 
 
 def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades):
@@ -749,4 +864,4 @@ def simulate_callback_py(cfg, open_, high, low, close, callback, orders, trades)
         step_nb(cfg, state, cash, orders, trades, counts, t, open_, high, low, close, intent, equity_out, cash_out,
                 units_out, fill_now, 1)
     mark_open_trades_nb(state, trades, n_bars - 1)
-    return orders, trades, counts, equity_out, cash_out, units_out
+    return (*canonical_records(cfg, n, orders, trades, counts), equity_out, cash_out, units_out)
