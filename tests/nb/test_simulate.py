@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
+from workbench.backtesting import engine as _engine
 from workbench.backtesting.config import BacktestConfig
 from workbench.nb import simulate as sim
 from workbench.nb.enums import I_ENTRY, I_EXIT, order_dt, trade_dt
@@ -58,6 +59,7 @@ def test_bars_ok_equals_the_numpy_checks(n_bars, n_assets, data):
         a[data.draw(st.integers(0, n_bars - 1)), data.draw(st.integers(0, n_assets - 1))] = data.draw(_price)
     ts = np.cumsum(data.draw(st.lists(st.integers(-1, 2), min_size=n_bars, max_size=n_bars))).astype(np.int64)
     assert sim.bars_ok_nb(o, h, lo, c, v, ts) == _bars_ok_reference(o, h, lo, c, v, ts)
+    assert _engine._bars_ok(o, h, lo, c, v, ts) == _bars_ok_reference(o, h, lo, c, v, ts)  # the small-input path
 
 
 # -- signal_codes against a plain loop ----------------------------------------------------------

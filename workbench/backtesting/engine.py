@@ -157,17 +157,19 @@ def _bars_ok(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.
     :func:`~workbench.nb.simulate.bars_ok_nb` for large ones (same conditions)."""
     if o.size >= 1 << 16:
         return bool(sim.bars_ok_nb(o, h, lo, c, v, ts))
+    # a NaN fails every comparison, and a finite high bounds the other prices: one isfinite suffices
     with np.errstate(invalid="ignore"):
-        return bool(
-            np.isfinite(o).all() and np.isfinite(h).all() and np.isfinite(lo).all() and np.isfinite(c).all()
-            and (lo > 0).all() and (h >= lo).all() and (o >= lo).all() and (o <= h).all()
-            and (c >= lo).all() and (c <= h).all() and (v >= 0).all() and (np.diff(ts) > 0).all()
-        )
+        ok = np.isfinite(h) & (lo > 0) & (h >= lo) & (o >= lo) & (o <= h) & (c >= lo) & (c <= h) & (v >= 0)
+        return bool(ok.all() and (ts[1:] > ts[:-1]).all())
+
+
+_NO_SIGNAL = np.zeros((1, 1), dtype=np.bool_)
+_NO_VALUE = np.full((1, 1), np.nan)  # (the kernels only read their signal and value arrays)
 
 
 def _flex(name: str, value: Any, n_bars: int, n_assets: int, owner: str, *, boolean: bool) -> np.ndarray:
     if value is None:
-        return np.zeros((1, 1), dtype=np.bool_) if boolean else np.full((1, 1), np.nan)
+        return _NO_SIGNAL if boolean else _NO_VALUE
     if isinstance(value, (pl.Series, pl.DataFrame)):
         value = value.to_numpy()
     a = np.asarray(value)
