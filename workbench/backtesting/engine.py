@@ -14,6 +14,7 @@ from workbench.data.arrays import BarArrays, to_arrays
 from workbench.data.validate import validate
 from workbench.errors import DataValidationError, InvalidParameterError, StrategyError
 from workbench.nb import simulate as sim
+from workbench.nb import warm
 from workbench.nb.enums import I_ENTRY, order_dt, trade_dt
 from workbench.strategies.base import Bars, Context, Signals, Strategy
 
@@ -80,6 +81,7 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
     frame, view = prepare_bars(bars)
     style = strategy.style
     if style == "vectorized":
+        warm.start(sim.signal_bars_nb)  # an empty kernel cache: a second process compiles part of it
         sig = strategy.signals(view)
         if not isinstance(sig, Signals):
             raise StrategyError(f"{strategy.name}.signals() must return a Signals object; got {type(sig).__name__}.")

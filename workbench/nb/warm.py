@@ -1,0 +1,101 @@
+"""Compile part of the engine in a second process while the first compiles the rest.
+
+Numba compiles one function at a time, in one thread. The first backtest on an empty kernel
+cache compiles the signal loop and everything it calls (depth first), then the statistics:
+about ten seconds on one core while the other core idles. When :func:`start` sees that the
+signal loop is not cached yet, it starts ``python -m workbench.nb.warm``, which compiles the
+kernels the first process will need last (:data:`TASKS`: the ones at the end of its depth-first
+order, and the statistics) into the same cache. When the first process reaches one of them it
+loads it from the cache instead of compiling it. Nothing depends on the second process: if it is
+late, fails or is switched off (``WORKBENCH_PARALLEL_COMPILE=0``), the first process compiles the
+kernel itself, and the results are the same either way.
+
+The signatures are built from the same setup the engine uses (:func:`signatures`); a test checks
+that they are the ones a backtest compiles.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["TASKS", "signatures", "is_cold", "start", "main"]
+
+TASKS = (
+    ("workbench.nb.execution", "check_stops_nb"),
+    ("workbench.nb.simulate", "entry_intent_nb"),
+    ("workbench.nb.simulate", "read_intent_nb"),
+    ("workbench.nb.simulate", "mark_open_trades_nb"),
+)
+"""The kernels compiled by the second process, in its order: those the first process reaches
+latest in its depth-first compilation of :func:`~workbench.nb.simulate.signal_bars_nb`."""
+
+_checked = False
+
+
+def signatures() -> dict[str, tuple[Any, ...]]:
+    """The argument types each kernel of :data:`TASKS` is compiled for by a backtest."""
+    import numba
+    import numpy as np
+    from numba import types
+
+    from workbench.backtesting.config import BacktestConfig
+    from workbench.nb import simulate as sim
+    from workbench.nb.enums import order_dt, trade_dt
+
+    cfg = BacktestConfig().record()
+    state, intent, cash, counts, *_ = sim.setup(cfg, 2, 1)
+    orders, trades = np.empty(1, dtype=order_dt), np.empty(1, dtype=trade_dt)
+    t, i64, f64 = numba.typeof, types.int64, types.float64
+    value = t(np.full((1, 1), np.nan))  # sizes, prices, stops, weights: 2-D float64 (broadcast)
+    return {
+        "check_stops_nb": (t(cfg), t(state), t(cash), t(orders), t(trades), t(counts), i64, i64, f64, f64, f64),
+        "entry_intent_nb": (t(intent), i64, i64, *(value,) * 7),
+        "read_intent_nb": (t(cfg), t(state), t(cash), t(orders), t(counts), t(intent), i64, i64),
+        "mark_open_trades_nb": (t(state), t(trades), i64),
+    }
+
+
+def _kernel(module: str, name: str) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def is_cold(kernel: Any) -> bool:
+    """Whether ``kernel`` (a Numba dispatcher with ``cache=True``) has no cache index yet."""
+    try:
+        return not os.path.exists(kernel._cache._cache_file._index_path)
+    except AttributeError:  # another Numba's internals: do not guess
+        return False
+
+
+def start(kernel: Any, *, popen: Callable[..., Any] = subprocess.Popen) -> bool:
+    """Start the second process when ``kernel`` is not cached (looked at once per process);
+    True if started."""
+    global _checked
+    if _checked:
+        return False
+    _checked = True
+    if os.environ.get("WORKBENCH_PARALLEL_COMPILE", "1") == "0" or not is_cold(kernel):
+        return False
+    try:
+        popen([sys.executable, "-m", "workbench.nb.warm"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL, close_fds=True)
+    except OSError:  # no process can be started here: the first process compiles everything
+        return False
+    return True
+
+
+def main() -> None:
+    """Compile :data:`TASKS` into the kernel cache (the second process)."""
+    sigs = signatures()
+    for module, name in TASKS:
+        _kernel(module, name).compile(sigs[name])
+
+
+if __name__ == "__main__":
+    main()
