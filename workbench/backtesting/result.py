@@ -204,24 +204,36 @@ class BacktestResult:
         """Per-bar returns of buying and holding the assets (equal weight)."""
         c = self.view.close
         r = np.zeros(c.shape[0])
-        r[1:] = np.nanmean(c[1:] / c[:-1] - 1.0, axis=1)
+        change = c[1:] / c[:-1] - 1.0
+        if np.isnan(change).any():  # a missing close: the mean of the assets priced on both bars
+            r[1:] = np.nanmean(change, axis=1)
+        elif c.shape[1] == 1:  # what nanmean gives without NaN (sum / count), without its cost
+            r[1:] = change[:, 0]
+        else:
+            r[1:] = change.mean(axis=1)
         return r
 
     @cached_property
     def stats(self) -> Stats:
         from workbench.metrics import compute_stats
+        from workbench.metrics.stats import _stats_of_engine
         from workbench.metrics.trades import closed_trades_of
 
         o, t = self.order_records, self.trade_records
         filled = o["status"] == int(OrderStatus.FILLED)
-        # the closed trades straight from the records (the trades frame is built on demand)
-        trades = closed_trades_of(t["pnl"], t["ret"], t["entry_bar"], t["exit_bar"], t["is_open"])
-        return compute_stats(
-            self.equity_values.sum(axis=1), init_cash=self.init_cash, periods_per_year=self.periods_per_year,
-            trades=trades, exposure=(self.units_values != 0).any(axis=1), benchmark=self.benchmark_returns,
-            fees_paid=float(o["fees"][filled].sum()), slippage_paid=float(o["slippage"][filled].sum()),
-            risk_free=self.config.risk_free,
-        )
+        settings = {
+            "init_cash": self.init_cash, "periods_per_year": self.periods_per_year,
+            "fees_paid": float(o["fees"][filled].sum()), "slippage_paid": float(o["slippage"][filled].sum()),
+            "risk_free": self.config.risk_free,
+        }
+        equity, held = self.equity_values.sum(axis=1), (self.units_values != 0).any(axis=1)
+        # the engine's own arrays: the kernel checks them and orders the closed trades itself
+        stats = _stats_of_engine(equity, held=held, benchmark=self.benchmark_returns, pnl=t["pnl"], ret=t["ret"],
+                                 entry_bar=t["entry_bar"], exit_bar=t["exit_bar"], is_open=t["is_open"], **settings)
+        if stats is None:  # an array the kernel refuses: the checked path names the problem
+            trades = closed_trades_of(t["pnl"], t["ret"], t["entry_bar"], t["exit_bar"], t["is_open"])
+            stats = compute_stats(equity, trades=trades, exposure=held, benchmark=self.benchmark_returns, **settings)
+        return stats
 
     # -- identity and persistence ------------------------------------------------------------
     @cached_property

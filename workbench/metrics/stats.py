@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import operator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -241,6 +242,12 @@ def _format(value: float | int, fmt: str) -> str:
     return f"{value:.3f}" if abs(value) < 1e6 else f"{value:.4g}"
 
 
+# --------------------------------------------------------------------------- numpy reference
+# compute_stats gets every figure from one kernel (workbench.nb.stats_nb); these helpers compute
+# the same figures with the numpy definitions of the metric modules. They are the reference the
+# kernel is tested against, and compute_stats falls back to them for inputs the kernel refuses
+# (closed trades built by hand with non-finite values or negative durations).
+
 def _return_figures(eq: np.ndarray, r: np.ndarray, cash: float, ppy: float, rf: float,
                     years: float) -> dict[str, Any]:
     dd = _dd._drawdown(eq, cash)
@@ -265,25 +272,136 @@ def _return_figures(eq: np.ndarray, r: np.ndarray, cash: float, ppy: float, rf: 
     }
 
 
+def _checked_benchmark(benchmark: Any, n_bars: int) -> np.ndarray:
+    bench = as_series("benchmark", benchmark)
+    if bench.size != n_bars:
+        raise DataValidationError(
+            f"`benchmark` must have one return per bar ({n_bars}); got {bench.size}. "
+            "Pass the benchmark's per-bar returns aligned with `equity`."
+        )
+    return bench
+
+
 def _benchmark_figures(r: np.ndarray, benchmark: Any, ppy: float, rf: float) -> dict[str, float]:
     if benchmark is None:
         return {"benchmark_return": _NAN, "alpha": _NAN, "beta": _NAN}
-    bench = as_series("benchmark", benchmark)
-    if bench.size != r.size:
-        raise DataValidationError(
-            f"`benchmark` must have one return per bar ({r.size}); got {bench.size}. "
-            "Pass the benchmark's per-bar returns aligned with `equity`."
-        )
+    bench = _checked_benchmark(benchmark, r.size)
     alpha, beta = _ret._alpha_beta(r, bench, ppy, rf)
     return {"benchmark_return": float(np.prod(1.0 + bench) - 1.0), "alpha": alpha, "beta": beta}
 
 
-def _trade_figures(trades: Any) -> dict[str, Any]:
+def _closed(trades: Any) -> _tr.ClosedTrades:
+    """The closed trades of ``trades`` (None, a trades frame, or :class:`ClosedTrades`)."""
     if trades is None:
-        t = _tr.ClosedTrades.empty()
-    else:
-        t = trades if isinstance(trades, _tr.ClosedTrades) else _tr.closed_trades(trades)
+        return _tr.ClosedTrades.empty()
+    return trades if isinstance(trades, _tr.ClosedTrades) else _tr.closed_trades(trades)
+
+
+def _trade_figures(trades: Any) -> dict[str, Any]:
+    t = _closed(trades)
     return _tr.trade_figures(t) | {"n_open_trades": t.n_open}
+
+
+def _numpy_figures(eq: np.ndarray, cash: float, ppy: float, rf: float, years: float,
+                   bench: np.ndarray | None, t: _tr.ClosedTrades) -> dict[str, Any]:
+    """Every figure but the settings (and `exposure`), from the numpy helpers above."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = _ret._simple_returns(eq, cash)
+        figures = _return_figures(eq, r, cash, ppy, rf, years) | _benchmark_figures(r, bench, ppy, rf)
+        figures |= _trade_figures(t)
+    for name, value in figures.items():
+        if isinstance(value, float) and math.isinf(value):
+            figures[name] = _NAN
+    return figures
+
+
+# --------------------------------------------------------------------------- the kernel path
+
+_EMPTY_F64 = np.empty(0)
+_EMPTY_I64 = np.empty(0, dtype=np.int64)
+_EMPTY_BOOL = np.empty(0, dtype=np.bool_)
+_SETTINGS = ("start_equity", "end_equity", "n_bars", "periods_per_year", "risk_free", "total_fees",
+             "total_slippage")
+
+
+class _Kernel:
+    """:mod:`workbench.nb.stats_nb` (imported on first use: Numba loads with it) and the plan that
+    turns its output vector, followed by the settings, into the arguments of :class:`Stats`."""
+
+    def __init__(self) -> None:
+        from workbench.nb import stats_nb as nb
+
+        self.call, self.n_fields, self.ok = nb.stats_nb, nb.N_FIELDS, nb.OK
+        self.int_fields = tuple(nb.FIELDS.index(name) for name in nb.INT_FIELDS)
+        self.n_open = nb.FIELDS.index("n_open_trades")
+        names = nb.FIELDS + _SETTINGS
+        self.arguments = operator.itemgetter(*(names.index(f.name) for f in fields(Stats)))
+
+
+_KERNEL: _Kernel | None = None
+
+
+def _kernel_stats(eq: np.ndarray, cash: float, ppy: float, rf: float, years: float, fees: float,
+                  slippage: float, bench: np.ndarray, held: np.ndarray, pnl: np.ndarray, ret: np.ndarray,
+                  entry_bar: np.ndarray, exit_bar: np.ndarray, is_open: np.ndarray,
+                  n_open: int | None = None) -> Stats | None:
+    """:class:`Stats` from one call of :func:`workbench.nb.stats_nb.stats_nb`, or None when the
+    kernel refuses an input (non-finite, misaligned, or a closed trade breaking its contract).
+
+    The arrays must be C-contiguous float64 (``eq``, ``bench``, ``pnl``, ``ret``), int64 (the
+    bars) and bool (``held``, ``is_open``); ``bench`` and ``held`` are empty when not given
+    (their figures NaN). ``n_open`` replaces the kernel's count of ``is_open``.
+    """
+    global _KERNEL
+    k = _KERNEL or _Kernel()
+    _KERNEL = k
+    out = np.empty(k.n_fields)
+    if k.call(eq, cash, ppy, rf, years, bench, held, pnl, ret, entry_bar, exit_bar, is_open, out) != k.ok:
+        return None
+    values = out.tolist()
+    for i in k.int_fields:
+        values[i] = int(values[i])
+    if n_open is not None:
+        values[k.n_open] = n_open
+    values += (cash, float(eq[-1]), eq.size, ppy, rf, fees, slippage)
+    return Stats(*k.arguments(values))
+
+
+def _trade_columns(t: _tr.ClosedTrades) -> tuple[np.ndarray, ...]:
+    """:class:`ClosedTrades` as the kernel's trade columns: closed, and in closing order (the
+    exit bars count up, the entry bars give the durations)."""
+    if len(t.pnl) == 0:
+        return _EMPTY_F64, _EMPTY_F64, _EMPTY_I64, _EMPTY_I64, _EMPTY_BOOL
+    pnl = np.ascontiguousarray(t.pnl, dtype=np.float64)
+    exit_bar = np.arange(pnl.size, dtype=np.int64)
+    return (pnl, np.ascontiguousarray(t.ret, dtype=np.float64),
+            exit_bar - np.asarray(t.duration, dtype=np.int64), exit_bar, np.zeros(pnl.size, dtype=np.bool_))
+
+
+def _stats_of_engine(equity: np.ndarray, *, init_cash: float, periods_per_year: float, risk_free: float,
+                     held: np.ndarray, benchmark: np.ndarray, fees_paid: float, slippage_paid: float,
+                     pnl: np.ndarray, ret: np.ndarray, entry_bar: np.ndarray, exit_bar: np.ndarray,
+                     is_open: np.ndarray) -> Stats | None:
+    """:func:`compute_stats` of a backtest's own arrays, without re-validating them.
+
+    ``held`` and ``benchmark`` are one value per bar; the trade columns hold every trade (open
+    ones included) in any order, as the engine records them. The settings are checked as
+    :func:`compute_stats` checks them; the arrays are checked by the kernel itself, and None
+    means it refused one: :func:`compute_stats` then names the problem.
+    """
+    cash, ppy = check_init_cash(init_cash), check_periods_per_year(periods_per_year)
+    rf = check_risk_free(risk_free)
+    fees = check_number("fees_paid", fees_paid, -1e15, 1e15)
+    slippage = check_number("slippage_paid", slippage_paid, -1e15, 1e15)
+    f64, c = np.float64, np.ascontiguousarray
+    eq = c(equity, dtype=f64)
+    if eq.ndim != 1 or eq.size == 0:
+        return None
+    return _kernel_stats(
+        eq, cash, ppy, rf, eq.size / ppy, fees, slippage, c(benchmark, dtype=f64), c(held, dtype=np.bool_),
+        c(pnl, dtype=f64), c(ret, dtype=f64), c(entry_bar, dtype=np.int64), c(exit_bar, dtype=np.int64),
+        c(is_open, dtype=np.bool_),
+    )
 
 
 def compute_stats(
@@ -304,6 +422,10 @@ def compute_stats(
     Per-bar returns are ``equity_t / equity_{t-1} - 1`` with ``init_cash`` before bar 0, so the
     first bar's return is ``equity_0 / init_cash - 1``. Figures that overflow the float range
     (absurd growth over a handful of bars) are reported as NaN, never ±inf.
+
+    After validating its inputs, it computes every figure in one compiled kernel
+    (:func:`workbench.nb.stats_nb.stats_nb`), equal to the numpy definitions of
+    :mod:`workbench.metrics` (the same operations in the same order).
 
     Parameters
     ----------
@@ -354,16 +476,21 @@ def compute_stats(
     span = eq.size / ppy if years is None else check_years(years)
     fees = check_number("fees_paid", fees_paid, -1e15, 1e15)
     slippage = check_number("slippage_paid", slippage_paid, -1e15, 1e15)
-    held = None if exposure is None else as_mask("exposure", exposure, eq.size)
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = _ret._simple_returns(eq, cash)
-        figures = _return_figures(eq, r, cash, ppy, rf, span) | _benchmark_figures(r, benchmark, ppy, rf)
-        figures |= _trade_figures(trades)
-    for name, value in figures.items():
-        if isinstance(value, float) and math.isinf(value):
-            figures[name] = _NAN
-    return Stats(
-        start_equity=cash, end_equity=float(eq[-1]), n_bars=int(eq.size), periods_per_year=ppy,
-        exposure=_NAN if held is None else float(held.mean()), risk_free=rf, total_fees=fees,
-        total_slippage=slippage, **figures,
-    )
+    if exposure is None:
+        held = _EMPTY_BOOL
+    elif (isinstance(exposure, np.ndarray) and exposure.dtype == np.bool_ and exposure.ndim == 1
+          and exposure.size == eq.size):
+        held = np.ascontiguousarray(exposure)  # bools are finite: as_mask would give the same flags
+    else:
+        held = as_mask("exposure", exposure, eq.size)
+    bench = None if benchmark is None else _checked_benchmark(benchmark, eq.size)
+    t = _closed(trades)
+    stats = _kernel_stats(eq, cash, ppy, rf, span, fees, slippage, _EMPTY_F64 if bench is None else bench,
+                          held, *_trade_columns(t), n_open=t.n_open)
+    if stats is not None:
+        return stats
+    # closed trades built by hand that break their contract: the numpy definitions take them
+    figures = _numpy_figures(eq, cash, ppy, rf, span, bench, t)
+    return Stats(start_equity=cash, end_equity=float(eq[-1]), n_bars=int(eq.size), periods_per_year=ppy,
+                 exposure=_NAN if exposure is None else float(held.mean()), risk_free=rf, total_fees=fees,
+                 total_slippage=slippage, **figures)
