@@ -153,7 +153,7 @@ class BacktestConfig:
 
     def replace(self, **changes: Any) -> BacktestConfig:
         """A validated copy with some settings changed (unknown names get a "did you mean")."""
-        known = {f.name for f in fields(self)}
+        known = _SETTINGS
         for name in changes:
             if name not in known:
                 raise InvalidParameterError(
@@ -185,6 +185,9 @@ class BacktestConfig:
             value = getattr(self, name)
             rec[name] = np.nan if value is None else value
         return rec
+
+
+_SETTINGS = frozenset(f.name for f in fields(BacktestConfig))
 
 
 @functools.lru_cache(maxsize=256)

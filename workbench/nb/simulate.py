@@ -687,22 +687,19 @@ def callback_bars_nb(cfg, state, intent, cash, counts, open_, high, low, close, 
 
 # -- Python drivers: allocation and record growth in NumPy, the bars in one kernel call ---------
 
+_FRESH_STATE = np.full(N_STATE, np.nan)  # one asset's state before the first bar (as in setup_nb)
+_FRESH_STATE[[S_UNITS, S_ENTRY_FEES, S_P_DIR, S_P_TRIGGERED, S_TSL_MODE]] = 0.0
+_FRESH_STATE[[S_ENTRY_BAR, S_TRADE]] = -1.0
+_FRESH_STATE[S_P_KIND] = P_NONE
+_NO_INTENT = np.full(N_INTENT, np.nan)  # "nothing to do" (as reset_intents_nb leaves it)
+_NO_INTENT[[I_ENTRY, I_EXIT, I_CANCEL]] = 0.0
+
+
 def setup(cfg, n_bars, n):
     """:func:`setup_nb` in NumPy (no compilation; large outputs get NumPy's huge-page hint)."""
     n_groups = 1 if cfg["cash_sharing"] else n
-    state = np.full((n, N_STATE), np.nan)
-    state[:, S_UNITS] = 0.0
-    state[:, S_ENTRY_BAR] = -1.0
-    state[:, S_ENTRY_FEES] = 0.0
-    state[:, S_TRADE] = -1.0
-    state[:, S_P_KIND] = P_NONE
-    state[:, S_P_DIR] = 0.0
-    state[:, S_P_TRIGGERED] = 0.0
-    state[:, S_TSL_MODE] = 0.0
-    intent = np.full((n, N_INTENT), np.nan)
-    intent[:, I_ENTRY] = 0.0
-    intent[:, I_EXIT] = 0.0
-    intent[:, I_CANCEL] = 0.0
+    state = np.tile(_FRESH_STATE, (n, 1))
+    intent = np.tile(_NO_INTENT, (n, 1))
     cash = np.full(n_groups, float(cfg["init_cash"]))
     counts = np.zeros(2, dtype=np.int64)
     equity_out = np.empty((n_bars, n_groups))
@@ -764,10 +761,9 @@ PARALLEL_MIN_STEPS = 1 << 20
 def chunks_for(cfg, n_bars, n):
     """How many asset ranges :func:`simulate_signals` runs in parallel: one with a shared account,
     one asset, one Numba thread or fewer than :data:`PARALLEL_MIN_STEPS` bar-asset steps."""
-    threads = get_num_threads()
-    if cfg["cash_sharing"] or n < 2 or threads < 2 or n_bars * n < PARALLEL_MIN_STEPS:
+    if n < 2 or n_bars * n < PARALLEL_MIN_STEPS or cfg["cash_sharing"]:
         return 1
-    return min(threads, n)
+    return max(1, min(get_num_threads(), n))
 
 
 def _signal_chunks(cfg, state, intent, cash, args, orders, trades, equity_out, cash_out, units_out, fill_now,

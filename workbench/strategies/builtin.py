@@ -20,8 +20,7 @@ def crossed_above(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     >>> crossed_above(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])).tolist()
     [False, False, True]
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape)
+    a, b = _pair(a, b)
     out = np.zeros(a.shape, dtype=np.bool_)
     with np.errstate(invalid="ignore"):
         out[1:] = (a[1:] > b[1:]) & (a[:-1] <= b[:-1])
@@ -34,12 +33,18 @@ def crossed_below(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     >>> crossed_below(np.array([3.0, 2.0, 1.0]), 2.0).tolist()
     [False, False, True]
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape)
+    a, b = _pair(a, b)
     out = np.zeros(a.shape, dtype=np.bool_)
     with np.errstate(invalid="ignore"):
         out[1:] = (a[1:] < b[1:]) & (a[:-1] >= b[:-1])
     return out
+
+
+def _pair(a: np.ndarray, b: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` as float64 and ``b`` as float64 broadcast to its shape (as they are when they match)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return a, (b if b.shape == a.shape else np.broadcast_to(b, a.shape))
 
 
 _DIRECTION = Param("long", choices=("long", "short", "both"), help="trade long only, short only, or both ways")
