@@ -34,6 +34,12 @@ from workbench.nb import stats_nb as snb
 from workbench.nb.enums import OrderStatus
 from workbench.strategies import SmaCross
 
+
+@pytest.fixture(autouse=True)
+def _kernel_always(monkeypatch):
+    """Every computation here goes through the kernel (not the first-computation NumPy tier)."""
+    monkeypatch.setenv("WORKBENCH_STATS_KERNEL", "always")
+
 NAN = float("nan")
 FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(Stats)}
 
@@ -365,3 +371,35 @@ def _numpy_sum(a):
 def test_sums_follow_numpy_pairwise_summation_bit_for_bit(n):
     a = np.random.default_rng(n).standard_cauchy(n) * 10.0 ** np.random.default_rng(n + 1).integers(-8, 8, n)
     assert _numpy_sum(a) == a.sum()
+
+
+TIERS = """
+import json, os
+import workbench as wb
+from workbench.metrics import stats as ms
+bars, strategy = wb.data.sample("GOOG"), wb.strategies.SmaCross(fast=10, slow=20, direction="both")
+seen = []
+for _ in range(3):
+    r = wb.backtest(bars, strategy, cash=10_000, fees=0.002, lot_size=1)
+    seen.append([ms._KERNEL is not None, r.stats.to_dict()])
+    seen[-1][0] = ms._KERNEL is not None
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize(("mode", "used"), [("auto", [False, True, True]), ("never", [False] * 3),
+                                            ("always", [True] * 3)])
+def test_the_first_computation_of_a_process_uses_numpy_then_the_kernel(mode, used, tmp_path):
+    """In a fresh process (kernel cached), the NumPy definitions serve the first computation and
+    the kernel the later ones, with the same figures; ``never`` and ``always`` pin one path."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    compute_stats([1.0, 2.0], init_cash=1.0, periods_per_year=252)  # the kernel is in the cache
+    env = {**os.environ, "WORKBENCH_STATS_KERNEL": mode}
+    out = subprocess.run([sys.executable, "-c", TIERS], env=env, capture_output=True, text=True, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [k for k, _ in seen] == used
+    assert all(figures == seen[0][1] for _, figures in seen)

@@ -21,7 +21,7 @@ from workbench.nb import warm
 r = wb.backtest(wb.data.sample("GOOG"), wb.strategies.SmaCross(fast=10, slow=20, direction="both"),
                 cash=10_000, fees=0.002, lot_size=1)
 stats = r.stats
-compiled = {name: [str(s) for s in warm._kernel(module, name).signatures] for module, name in warm.TASKS}
+compiled = {name: [str(s) for s in warm._kernel(module, name).signatures] for module, name in (*warm.TASKS, warm.STATS)}
 expected = {name: str(sig) for name, sig in warm.signatures().items()}
 print(json.dumps({"final": round(r.final_equity, 2), "trades": stats.n_trades, "compiled": compiled,
                   "expected": expected}))
@@ -29,7 +29,8 @@ print(json.dumps({"final": round(r.final_equity, 2), "trades": stats.n_trades, "
 
 
 def _fresh(tmp_path: Path, **env: str) -> dict:
-    environ = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "WORKBENCH_PARALLEL_COMPILE")}
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("NUMBA_CACHE_DIR", "WORKBENCH_PARALLEL_COMPILE", "WORKBENCH_STATS_KERNEL")}
     environ.update(WORKBENCH_HOME=str(tmp_path), **env)
     out = subprocess.run([sys.executable, "-c", BACKTEST], env=environ, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -37,12 +38,13 @@ def _fresh(tmp_path: Path, **env: str) -> dict:
 
 def _indexes(tmp_path: Path) -> dict[str, bool]:
     found = {p.name for p in (tmp_path / "numba-cache").rglob("*.nbi")}
-    return {name: any(f".{name}-" in f for f in found) for _, name in warm.TASKS}
+    return {name: any(f".{name}-" in f for f in found) for _, name in (*warm.TASKS, warm.STATS)}
 
 
 @pytest.mark.xdist_group("cold_cache")
 def test_the_warm_kernels_and_signatures_are_the_ones_a_backtest_compiles(tmp_path: Path):
-    got = _fresh(tmp_path, WORKBENCH_PARALLEL_COMPILE="0")  # everything compiled in the one process
+    # everything compiled in the one process, the statistics kernel too
+    got = _fresh(tmp_path, WORKBENCH_PARALLEL_COMPILE="0", WORKBENCH_STATS_KERNEL="always")
     assert (got["final"], got["trades"]) == (56263.52, 93)
     for name, expected in got["expected"].items():
         assert got["compiled"][name] == [expected], name
@@ -69,14 +71,18 @@ def test_start_runs_once_per_process_and_only_on_a_cold_cache(tmp_path: Path, mo
     cold, cached = _Kernel(tmp_path / "missing.nbi"), _Kernel(tmp_path / "there.nbi")
     (tmp_path / "there.nbi").write_text("")
     monkeypatch.delenv("WORKBENCH_PARALLEL_COMPILE", raising=False)
-    monkeypatch.setattr(warm, "_checked", False)
+    monkeypatch.setattr(warm, "_checked", set())
+    monkeypatch.setattr(warm, "_started", set())
     assert warm.start(cold, popen=lambda args, **kw: calls.append(args)) is True
-    assert calls == [[sys.executable, "-m", "workbench.nb.warm"]]
+    assert calls == [[sys.executable, "-m", "workbench.nb.warm", *(name for _, name in (*warm.TASKS, warm.STATS))]]
     assert warm.start(cold, popen=lambda args, **kw: calls.append(args)) is False  # once per process
-    monkeypatch.setattr(warm, "_checked", False)
+    monkeypatch.setattr(warm, "_checked", set())
     assert warm.start(cached, popen=lambda args, **kw: calls.append(args)) is False  # cached: nothing to do
-    monkeypatch.setattr(warm, "_checked", False)
+    monkeypatch.setattr(warm, "_checked", set())
     monkeypatch.setenv("WORKBENCH_PARALLEL_COMPILE", "0")
     assert warm.start(cold, popen=lambda args, **kw: calls.append(args)) is False  # switched off
     assert len(calls) == 1
+    monkeypatch.delenv("WORKBENCH_PARALLEL_COMPILE")
+    monkeypatch.setattr(warm, "_checked", set())
+    assert warm.start(cold, (warm.STATS,), popen=lambda args, **kw: calls.append(args)) is False  # started already
     assert warm.is_cold(object()) is False  # no cache to look at: do not guess

@@ -230,7 +230,7 @@ class BacktestResult:
         # the engine's own arrays: the kernel checks them and orders the closed trades itself
         stats = _stats_of_engine(equity, held=held, benchmark=self.benchmark_returns, pnl=t["pnl"], ret=t["ret"],
                                  entry_bar=t["entry_bar"], exit_bar=t["exit_bar"], is_open=t["is_open"], **settings)
-        if stats is None:  # an array the kernel refuses: the checked path names the problem
+        if stats is None:  # the NumPy definitions this time, or an array the kernel refuses (named there)
             trades = closed_trades_of(t["pnl"], t["ret"], t["entry_bar"], t["exit_bar"], t["is_open"])
             stats = compute_stats(equity, trades=trades, exposure=held, benchmark=self.benchmark_returns, **settings)
         return stats

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import operator
+import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -245,8 +246,9 @@ def _format(value: float | int, fmt: str) -> str:
 # --------------------------------------------------------------------------- numpy reference
 # compute_stats gets every figure from one kernel (workbench.nb.stats_nb); these helpers compute
 # the same figures with the numpy definitions of the metric modules. They are the reference the
-# kernel is tested against, and compute_stats falls back to them for inputs the kernel refuses
-# (closed trades built by hand with non-finite values or negative durations).
+# kernel is tested against; compute_stats uses them for the first computation of a process (see
+# _kernel) and for inputs the kernel refuses (closed trades built by hand with non-finite values
+# or negative durations).
 
 def _return_figures(eq: np.ndarray, r: np.ndarray, cash: float, ppy: float, rf: float,
                     years: float) -> dict[str, Any]:
@@ -339,6 +341,39 @@ class _Kernel:
 
 
 _KERNEL: _Kernel | None = None
+_NUMPY_DONE = False  # the NumPy definitions have served a computation in this process
+
+
+def _kernel() -> _Kernel | None:
+    """The statistics kernel, or None to use the NumPy definitions this time (same figures).
+
+    Loading the compiled kernel costs a process ~0.3 s and compiling it several seconds, more
+    than the NumPy definitions take for one backtest. So the first computation of a process uses
+    NumPy, and the kernel serves from the second on, once it is in the cache; on an empty cache
+    a second process compiles it meanwhile (:mod:`workbench.nb.warm`). ``WORKBENCH_STATS_KERNEL``
+    set to ``always`` (load or compile it at once) or ``never`` overrides this.
+    """
+    global _KERNEL
+    if _KERNEL is not None:
+        return _KERNEL
+    mode = os.environ.get("WORKBENCH_STATS_KERNEL", "auto")
+    if mode == "never":
+        return None
+    if mode != "always":
+        from workbench.nb import stats_nb, warm
+
+        if warm.is_cold(stats_nb.stats_nb):
+            warm.start(stats_nb.stats_nb, (warm.STATS,))
+            return None
+        if not _NUMPY_DONE:
+            return None
+    _KERNEL = _Kernel()
+    return _KERNEL
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    """``a``, or a copy when it is read-only (one kernel type for every input: one compilation)."""
+    return a if a.flags.writeable else a.copy()
 
 
 def _kernel_stats(eq: np.ndarray, cash: float, ppy: float, rf: float, years: float, fees: float,
@@ -346,16 +381,19 @@ def _kernel_stats(eq: np.ndarray, cash: float, ppy: float, rf: float, years: flo
                   entry_bar: np.ndarray, exit_bar: np.ndarray, is_open: np.ndarray,
                   n_open: int | None = None) -> Stats | None:
     """:class:`Stats` from one call of :func:`workbench.nb.stats_nb.stats_nb`, or None when the
-    kernel refuses an input (non-finite, misaligned, or a closed trade breaking its contract).
+    kernel refuses an input (non-finite, misaligned, or a closed trade breaking its contract) or
+    the NumPy definitions serve this time (:func:`_kernel`).
 
     The arrays must be C-contiguous float64 (``eq``, ``bench``, ``pnl``, ``ret``), int64 (the
     bars) and bool (``held``, ``is_open``); ``bench`` and ``held`` are empty when not given
     (their figures NaN). ``n_open`` replaces the kernel's count of ``is_open``.
     """
-    global _KERNEL
-    k = _KERNEL or _Kernel()
-    _KERNEL = k
+    k = _kernel()
+    if k is None:
+        return None
     out = np.empty(k.n_fields)
+    arrays = (_writable(a) for a in (eq, bench, held, pnl, ret, entry_bar, exit_bar, is_open))
+    eq, bench, held, pnl, ret, entry_bar, exit_bar, is_open = arrays
     if k.call(eq, cash, ppy, rf, years, bench, held, pnl, ret, entry_bar, exit_bar, is_open, out) != k.ok:
         return None
     values = out.tolist()
@@ -386,8 +424,9 @@ def _stats_of_engine(equity: np.ndarray, *, init_cash: float, periods_per_year: 
 
     ``held`` and ``benchmark`` are one value per bar; the trade columns hold every trade (open
     ones included) in any order, as the engine records them. The settings are checked as
-    :func:`compute_stats` checks them; the arrays are checked by the kernel itself, and None
-    means it refused one: :func:`compute_stats` then names the problem.
+    :func:`compute_stats` checks them; the arrays are checked by the kernel itself. None means
+    it refused one, or the NumPy definitions serve this time: :func:`compute_stats` then names
+    the problem, or computes the figures.
     """
     cash, ppy = check_init_cash(init_cash), check_periods_per_year(periods_per_year)
     rf = check_risk_free(risk_free)
@@ -489,8 +528,11 @@ def compute_stats(
                           held, *_trade_columns(t), n_open=t.n_open)
     if stats is not None:
         return stats
-    # closed trades built by hand that break their contract: the numpy definitions take them
+    # the NumPy definitions: the first computation of a process, or closed trades built by hand
+    # that break the kernel's contract
+    global _NUMPY_DONE
     figures = _numpy_figures(eq, cash, ppy, rf, span, bench, t)
+    _NUMPY_DONE = True
     return Stats(start_equity=cash, end_equity=float(eq[-1]), n_bars=int(eq.size), periods_per_year=ppy,
                  exposure=_NAN if exposure is None else float(held.mean()), risk_free=rf, total_fees=fees,
                  total_slippage=slippage, **figures)

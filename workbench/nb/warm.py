@@ -1,14 +1,16 @@
 """Compile part of the engine in a second process while the first compiles the rest.
 
 Numba compiles one function at a time, in one thread. The first backtest on an empty kernel
-cache compiles the signal loop and everything it calls (depth first), then the statistics:
-about ten seconds on one core while the other core idles. When :func:`start` sees that the
-signal loop is not cached yet, it starts ``python -m workbench.nb.warm``, which compiles the
-kernels the first process will need last (:data:`TASKS`: the ones at the end of its depth-first
-order, and the statistics) into the same cache. When the first process reaches one of them it
-loads it from the cache instead of compiling it. Nothing depends on the second process: if it is
-late, fails or is switched off (``WORKBENCH_PARALLEL_COMPILE=0``), the first process compiles the
-kernel itself, and the results are the same either way.
+cache compiles the signal loop and everything it calls (depth first): about eight seconds on one
+core while the other core idles. When :func:`start` sees that the signal loop is not cached
+yet, it starts ``python -m workbench.nb.warm``, which compiles the kernels the first process
+will need last (:data:`TASKS`: the ones at the end of its depth-first order) into the same
+cache, then the statistics kernel (:data:`STATS`), which the first process does not wait for
+(:func:`workbench.metrics.compute_stats` uses the NumPy definitions until the kernel is
+cached). When the first process reaches one of them it loads it from the cache instead of
+compiling it. Nothing depends on the second process: if it is late, fails or is switched off
+(``WORKBENCH_PARALLEL_COMPILE=0``), the first process compiles the kernel itself, and the
+results are the same either way.
 
 The signatures are built from the same setup the engine uses (:func:`signatures`); a test checks
 that they are the ones a backtest compiles.
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["TASKS", "signatures", "is_cold", "start", "main"]
+__all__ = ["TASKS", "STATS", "signatures", "is_cold", "start", "main"]
 
 TASKS = (
     ("workbench.nb.execution", "check_stops_nb"),
@@ -33,7 +35,11 @@ TASKS = (
 """The kernels compiled by the second process, in its order: those the first process reaches
 latest in its depth-first compilation of :func:`~workbench.nb.simulate.signal_bars_nb`."""
 
-_checked = False
+STATS = ("workbench.nb.stats_nb", "stats_nb")
+"""The statistics kernel (:func:`workbench.nb.stats_nb.stats_nb`), compiled after :data:`TASKS`."""
+
+_checked: set[str] = set()  # the kernels start() has looked at in this process
+_started: set[str] = set()  # the kernels a second process started from here compiles
 
 
 def signatures() -> dict[str, tuple[Any, ...]]:
@@ -51,11 +57,15 @@ def signatures() -> dict[str, tuple[Any, ...]]:
     orders, trades = np.empty(1, dtype=order_dt), np.empty(1, dtype=trade_dt)
     t, i64, f64 = numba.typeof, types.int64, types.float64
     value = t(np.full((1, 1), np.nan))  # sizes, prices, stops, weights: 2-D float64 (broadcast)
+    floats, ints, flags = t(np.empty(1)), t(np.empty(1, dtype=np.int64)), t(np.empty(1, dtype=np.bool_))
     return {
         "check_stops_nb": (t(cfg), t(state), t(cash), t(orders), t(trades), t(counts), i64, i64, f64, f64, f64),
         "entry_intent_nb": (t(intent), i64, i64, *(value,) * 7),
         "read_intent_nb": (t(cfg), t(state), t(cash), t(orders), t(counts), t(intent), i64, i64),
         "mark_open_trades_nb": (t(state), t(trades), i64),
+        # equity, init_cash, periods_per_year, risk_free, years, bench, held, pnl, ret, entry_bar,
+        # exit_bar, is_open, out (workbench.metrics.stats passes writable C-contiguous arrays)
+        "stats_nb": (floats, f64, f64, f64, f64, floats, flags, floats, floats, ints, ints, flags, floats),
     }
 
 
@@ -73,29 +83,34 @@ def is_cold(kernel: Any) -> bool:
         return False
 
 
-def start(kernel: Any, *, popen: Callable[..., Any] = subprocess.Popen) -> bool:
-    """Start the second process when ``kernel`` is not cached (looked at once per process);
-    True if started."""
-    global _checked
-    if _checked:
+def start(kernel: Any, tasks: tuple[tuple[str, str], ...] = (*TASKS, STATS), *,
+          popen: Callable[..., Any] = subprocess.Popen) -> bool:
+    """Start a second process compiling ``tasks`` (those no second process from here compiles
+    yet) when ``kernel`` is not cached; ``kernel`` is looked at once per process. True if started."""
+    name = getattr(getattr(kernel, "py_func", None), "__name__", repr(kernel))
+    if name in _checked:
         return False
-    _checked = True
-    if os.environ.get("WORKBENCH_PARALLEL_COMPILE", "1") == "0" or not is_cold(kernel):
+    _checked.add(name)
+    todo = [task for task in tasks if task[1] not in _started]
+    if not todo or os.environ.get("WORKBENCH_PARALLEL_COMPILE", "1") == "0" or not is_cold(kernel):
         return False
     try:
-        popen([sys.executable, "-m", "workbench.nb.warm"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-              stderr=subprocess.DEVNULL, close_fds=True)
+        popen([sys.executable, "-m", "workbench.nb.warm", *(task[1] for task in todo)], stdin=subprocess.DEVNULL,
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
     except OSError:  # no process can be started here: the first process compiles everything
         return False
+    _started.update(task[1] for task in todo)
     return True
 
 
-def main() -> None:
-    """Compile :data:`TASKS` into the kernel cache (the second process)."""
+def main(names: list[str]) -> None:
+    """Compile the named kernels of :data:`TASKS` and :data:`STATS` into the cache, in order
+    (the second process)."""
     sigs = signatures()
-    for module, name in TASKS:
-        _kernel(module, name).compile(sigs[name])
+    where = dict((name, module) for module, name in (*TASKS, STATS))
+    for name in names:
+        _kernel(where[name], name).compile(sigs[name])
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
