@@ -173,3 +173,18 @@ def test_daily_tokyo_weekdays_are_trading_days_although_utc_dates_fall_on_sunday
                                      .dt.offset_by("-9h"))  # midnight in Tokyo: the day before in UTC
     assert (bars["ts"].dt.convert_time_zone("UTC").dt.weekday() == 7).mean() > 0.15
     assert wd.infer_frequency(bars).periods_per_year == 252.0
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 64, 65, 1001])
+def test_median_step_equals_numpy_median_with_repeated_steps(n):
+    from workbench.data.frequency import _median_step_seconds, _weekdays
+
+    rng = np.random.default_rng(n)
+    for _ in range(25):  # calendars: a few distinct gaps, many repeated (and some duplicate stamps)
+        gaps = rng.choice([0, 86_400, 86_400, 86_400, 3 * 86_400, 7_200], size=n - 1) * 1_000_000
+        ts = np.concatenate([[0], np.cumsum(gaps)]).astype("datetime64[us]") + np.datetime64("1965-03-01", "us")
+        steps = np.diff(ts.astype(np.int64)) / 1e6
+        if (steps > 0).any():
+            assert _median_step_seconds(ts) == float(np.median(steps[steps > 0]))
+        days = ts.astype("datetime64[D]").astype(object)
+        assert _weekdays(ts, "UTC").tolist() == [d.isoweekday() for d in days]

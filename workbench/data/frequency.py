@@ -36,11 +36,18 @@ class Frequency:
 
 
 def _median_step_seconds(ts: np.ndarray) -> float:
-    steps = np.diff(ts.astype("datetime64[us]").astype(np.int64)) / 1e6
-    steps = steps[steps > 0]
+    us = ts.astype("datetime64[us]", copy=False).view(np.int64)
+    steps = us[1:] - us[:-1]
+    steps = steps[steps > 0] / 1e6
     if steps.size == 0:
         raise DataValidationError("cannot infer a frequency from fewer than two distinct timestamps. Fix: load a longer history.")
-    return float(np.median(steps))
+    # the median (of the middle two for an even count), as np.median gives it; a pair of kth
+    # indices, because with one NumPy's selection is very slow on the many equal steps of a calendar
+    k = steps.size // 2
+    if steps.size % 2:
+        return float(np.partition(steps, (k, k))[k])
+    middle = np.partition(steps, (k - 1, k))
+    return float((middle[k - 1] + middle[k]) / 2)
 
 
 def infer_frequency(bars: pl.DataFrame) -> Frequency:
@@ -87,7 +94,8 @@ def frequency_of(ts: np.ndarray, time_zone: str = "UTC") -> Frequency:
     for lo, hi, label, per_year in _CALENDAR:
         if lo <= days <= hi:
             if per_year is None:  # daily: trading days or calendar days? (weekdays in local time)
-                per_year = 365.0 if np.mean(_weekdays(ts, time_zone) >= 6) > 0.05 else 252.0
+                weekend = np.count_nonzero(_weekdays(ts, time_zone) >= 6)
+                per_year = 365.0 if weekend > 0.05 * len(ts) else 252.0
             return Frequency(label, timedelta(seconds=step), per_year)
     return Frequency(f"{days:g}d", timedelta(seconds=step), float(round(365.25 / days, 4)))
 
@@ -97,7 +105,7 @@ def _weekdays(ts: np.ndarray, time_zone: str) -> np.ndarray:
     if time_zone != "UTC":
         local = pl.Series(ts.astype("datetime64[us]")).dt.replace_time_zone("UTC").dt.convert_time_zone(time_zone)
         return local.dt.weekday().to_numpy()
-    days = ts.astype("datetime64[D]").astype(np.int64)
+    days = ts.astype("datetime64[us]", copy=False).view(np.int64) // 86_400_000_000  # (floor: days before 1970 too)
     return (days + 3) % 7 + 1  # 1970-01-01 was a Thursday
 
 
