@@ -182,7 +182,8 @@ def test_median_step_equals_numpy_median_with_repeated_steps(n):
     rng = np.random.default_rng(n)
     for _ in range(25):  # calendars: a few distinct gaps, many repeated (and some duplicate stamps)
         gaps = rng.choice([0, 86_400, 86_400, 86_400, 3 * 86_400, 7_200], size=n - 1) * 1_000_000
-        ts = np.concatenate([[0], np.cumsum(gaps)]).astype("datetime64[us]") + np.datetime64("1965-03-01", "us")
+        start = np.datetime64("1965-03-01", "us").astype(np.int64)
+        ts = (start + np.concatenate([[0], np.cumsum(gaps)])).astype("datetime64[us]")
         steps = np.diff(ts.astype(np.int64)) / 1e6
         if (steps > 0).any():
             assert _median_step_seconds(ts) == float(np.median(steps[steps > 0]))
