@@ -86,3 +86,25 @@ def test_start_runs_once_per_process_and_only_on_a_cold_cache(tmp_path: Path, mo
     monkeypatch.setattr(warm, "_checked", set())
     assert warm.start(cold, (warm.STATS,), popen=lambda args, **kw: calls.append(args)) is False  # started already
     assert warm.is_cold(object()) is False  # no cache to look at: do not guess
+
+
+def test_one_second_process_per_cache(tmp_path: Path, monkeypatch):
+    """While a second process holds the cache's lock, no other starts or compiles; a lock left by
+    a process that died (untouched for STALE_S) is taken over."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    lock = tmp_path / "warm.lock"
+    assert warm._take() and lock.exists()
+    assert not warm._take()  # held
+    calls = []
+    monkeypatch.delenv("WORKBENCH_PARALLEL_COMPILE", raising=False)
+    monkeypatch.setattr(warm, "_checked", set())
+    monkeypatch.setattr(warm, "_started", set())
+    assert warm.start(_Kernel(tmp_path / "missing.nbi"), popen=lambda args, **kw: calls.append(args)) is False
+    assert calls == []
+    compiled = []
+    monkeypatch.setattr(warm, "_kernel", lambda module, name: compiled.append(name))
+    warm.main(["stats_nb"])
+    assert compiled == [] and lock.exists()  # another process is at work: nothing done, its lock kept
+    old = time.time() - warm.STALE_S - 1
+    os.utime(lock, (old, old))
+    assert warm._take()  # left over: taken over

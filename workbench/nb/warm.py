@@ -12,15 +12,21 @@ compiling it. Nothing depends on the second process: if it is late, fails or is 
 (``WORKBENCH_PARALLEL_COMPILE=0``), the first process compiles the kernel itself, and the
 results are the same either way.
 
+One second process works on a cache at a time: it holds ``warm.lock`` in the cache directory
+while it compiles (refreshed after each kernel; a lock untouched for :data:`STALE_S` seconds is
+left over from a process that died), and :func:`start` starts none while the lock is held.
+
 The signatures are built from the same setup the engine uses (:func:`signatures`); a test checks
 that they are the ones a backtest compiles.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +43,9 @@ latest in its depth-first compilation of :func:`~workbench.nb.simulate.signal_ba
 
 STATS = ("workbench.nb.stats_nb", "stats_nb")
 """The statistics kernel (:func:`workbench.nb.stats_nb.stats_nb`), compiled after :data:`TASKS`."""
+
+STALE_S = 120.0
+"""Seconds after which a second process's lock is taken for left over (the process died)."""
 
 _checked: set[str] = set()  # the kernels start() has looked at in this process
 _started: set[str] = set()  # the kernels a second process started from here compiles
@@ -92,7 +101,7 @@ def start(kernel: Any, tasks: tuple[tuple[str, str], ...] = (*TASKS, STATS), *,
         return False
     _checked.add(name)
     todo = [task for task in tasks if task[1] not in _started]
-    if not todo or os.environ.get("WORKBENCH_PARALLEL_COMPILE", "1") == "0" or not is_cold(kernel):
+    if not todo or os.environ.get("WORKBENCH_PARALLEL_COMPILE", "1") == "0" or not is_cold(kernel) or _held():
         return False
     try:
         popen([sys.executable, "-m", "workbench.nb.warm", *(task[1] for task in todo)], stdin=subprocess.DEVNULL,
@@ -103,13 +112,49 @@ def start(kernel: Any, tasks: tuple[tuple[str, str], ...] = (*TASKS, STATS), *,
     return True
 
 
+def _lock_path() -> str:
+    from workbench._paths import numba_cache_dir
+
+    return str(numba_cache_dir() / "warm.lock")
+
+
+def _held() -> bool:
+    """Whether a live second process holds the cache's lock."""
+    try:
+        return time.time() - os.path.getmtime(_lock_path()) < STALE_S
+    except OSError:
+        return False
+
+
+def _take() -> bool:
+    """Take the cache's lock (True), or find it held by a live second process (False)."""
+    path = _lock_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if _held():
+        return False
+    with contextlib.suppress(OSError):
+        os.remove(path)  # left over
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:  # another second process took it first
+        return False
+    return True
+
+
 def main(names: list[str]) -> None:
     """Compile the named kernels of :data:`TASKS` and :data:`STATS` into the cache, in order
-    (the second process)."""
-    sigs = signatures()
-    where = dict((name, module) for module, name in (*TASKS, STATS))
-    for name in names:
-        _kernel(where[name], name).compile(sigs[name])
+    (the second process), unless another second process is at work on the cache."""
+    if not _take():
+        return
+    try:
+        sigs = signatures()
+        where = dict((name, module) for module, name in (*TASKS, STATS))
+        for name in names:
+            _kernel(where[name], name).compile(sigs[name])
+            os.utime(_lock_path())  # still at work
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(_lock_path())
 
 
 if __name__ == "__main__":
