@@ -189,3 +189,18 @@ def test_median_step_equals_numpy_median_with_repeated_steps(n):
             assert _median_step_seconds(ts) == float(np.median(steps[steps > 0]))
         days = ts.astype("datetime64[D]").astype(object)
         assert _weekdays(ts, "UTC").tolist() == [d.isoweekday() for d in days]
+
+
+def test_kept_answers_are_given_only_for_equal_timestamps():
+    from workbench.data.frequency import frequency_of
+
+    day = 86_400_000_000
+    a = (np.arange(11, dtype=np.int64) * day).astype("datetime64[us]")  # ten one-day steps
+    b = a.copy()
+    b[1:10] = (np.arange(1, 10) * day // 24).astype("datetime64[us]")  # same ends and length: hourly inside
+    first = frequency_of(a)
+    assert frequency_of(a) is first  # kept
+    assert frequency_of(b).label != first.label  # same ends and length, other timestamps: computed
+    a_moved = a.copy()
+    a_moved[5] += 1  # one stamp differs: computed again
+    assert frequency_of(a_moved) is not first

@@ -226,7 +226,9 @@ class BacktestResult:
             "fees_paid": float(o["fees"][filled].sum()), "slippage_paid": float(o["slippage"][filled].sum()),
             "risk_free": self.config.risk_free,
         }
-        equity, held = self.equity_values.sum(axis=1), (self.units_values != 0).any(axis=1)
+        eq, units = self.equity_values, self.units_values
+        equity = eq[:, 0] if eq.shape[1] == 1 else eq.sum(axis=1)
+        held = units[:, 0] != 0 if units.shape[1] == 1 else (units != 0).any(axis=1)
         # the engine's own arrays: the kernel checks them and orders the closed trades itself
         stats = _stats_of_engine(equity, held=held, benchmark=self.benchmark_returns, pnl=t["pnl"], ret=t["ret"],
                                  entry_bar=t["entry_bar"], exit_bar=t["exit_bar"], is_open=t["is_open"], **settings)

@@ -78,10 +78,32 @@ def frequency_of(ts: np.ndarray, time_zone: str = "UTC") -> Frequency:
     """:func:`infer_frequency` of one symbol's sorted timestamps (``datetime64``, UTC) whose
     bars are dated in ``time_zone`` (which decides on which weekday a daily bar falls).
 
+    The answers for the last few calendars of up to :data:`_MEMO_BARS` bars are kept with a copy
+    of their timestamps, and given again for equal timestamps (many backtests on one dataset).
+
     >>> import workbench.data as wd
     >>> frequency_of(wd.sample("EURUSD")["ts"].to_numpy()).label
     '1h'
     """
+    small = 1 < len(ts) <= _MEMO_BARS
+    if small:
+        key = (len(ts), ts[0], ts[-1], time_zone)
+        kept = _MEMO.get(key)
+        if kept is not None and np.array_equal(kept[0], ts):
+            return kept[1]
+    freq = _frequency_of(ts, time_zone)
+    if small:
+        if len(_MEMO) >= 8:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = (np.array(ts, copy=True), freq)
+    return freq
+
+
+_MEMO_BARS = 100_000
+_MEMO: dict[tuple, tuple[np.ndarray, Frequency]] = {}
+
+
+def _frequency_of(ts: np.ndarray, time_zone: str) -> Frequency:
     step = _median_step_seconds(ts)
     if step < 0.9 * _DAY:
         label = min(_INTRADAY, key=lambda x: abs(np.log(x[0] / step)))[1]
