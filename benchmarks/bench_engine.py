@@ -31,7 +31,8 @@ thing before it reports a time.
    every symbol.
 4. ``cold_start``: a fresh Python process that imports workbench and runs the GOOG backtest with
    its statistics, with an empty Numba cache directory (cold: compilation included) and again
-   with the cache it left (warm), against a fresh process importing vectorbt.
+   with the cache it left (warm: once the second compiling process it started, if any, is done),
+   against a fresh process importing vectorbt.
 
 Run: ``python benchmarks/bench_engine.py`` (``--quick`` for smaller sizes and fewer repetitions).
 """
@@ -249,12 +250,21 @@ def fresh_process(code: str, env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
+def settled(cache: str, timeout: float = 120.0) -> None:
+    """Wait until no second compiling process works on ``cache`` (workbench.nb.warm holds
+    ``warm.lock`` there), so that the warm runs find the cache filled."""
+    deadline = time.monotonic() + timeout
+    while os.path.exists(os.path.join(cache, "warm.lock")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def case_cold_start(runs: int) -> list[dict[str, Any]]:
     times = {}
     for name, code in (("ours", ONE_RUN), ("vbt", "import vectorbt")):
         with tempfile.TemporaryDirectory() as home:
             env = {**os.environ, "WORKBENCH_HOME": home, "NUMBA_CACHE_DIR": os.path.join(home, "numba-cache")}
             times[name, "cold"] = fresh_process(code, env)
+            settled(os.path.join(home, "numba-cache"))
             times[name, "warm"] = min(fresh_process(code, env) for _ in range(runs))
     what = "a fresh process: import workbench, GOOG backtest and its stats"
     return [
