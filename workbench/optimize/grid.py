@@ -227,8 +227,9 @@ def _ranked(sets: pl.DataFrame, values: np.ndarray, names: Sequence[str], obj: e
         if n in metrics.columns:
             metrics = metrics.with_columns(pl.col(n).cast(pl.Int64))
     frame = pl.concat([sets, metrics], how="horizontal")
-    key = pl.col(obj.name).fill_nan(None)
-    return frame.sort(key, descending=obj.goal == "maximize", nulls_last=True, maintain_order=True)
+    # best first, NaN last, ties in set order (a stable NumPy sort: NaN sorts last either way)
+    v = values[:, list(names).index(obj.name)]
+    return frame[np.argsort(-v if obj.goal == "maximize" else v, kind="stable")]
 
 
 def _overfit(frame: pl.DataFrame, evaluator: Any, data: ev.Dataset, obj: ev.Objective, pbo_sets: int) -> Any:
