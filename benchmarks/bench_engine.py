@@ -254,7 +254,9 @@ def settled(cache: str, timeout: float = 120.0) -> None:
     """Wait until no second compiling process works on ``cache`` (workbench.nb.warm holds
     ``warm.lock`` there), so that the warm runs find the cache filled."""
     deadline = time.monotonic() + timeout
-    while os.path.exists(os.path.join(cache, "warm.lock")) and time.monotonic() < deadline:
+    from workbench.nb.warm import LOCK
+
+    while os.path.exists(os.path.join(cache, LOCK)) and time.monotonic() < deadline:
         time.sleep(0.2)
 
 

@@ -92,7 +92,7 @@ def test_one_second_process_per_cache(tmp_path: Path, monkeypatch):
     """While a second process holds the cache's lock, no other starts or compiles; a lock left by
     a process that died (untouched for STALE_S) is taken over."""
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    lock = tmp_path / "warm.lock"
+    lock = tmp_path / warm.LOCK
     assert warm._take() and lock.exists()
     assert not warm._take()  # held
     calls = []

@@ -350,8 +350,10 @@ def _kernel() -> _Kernel | None:
     Loading the compiled kernel costs a process ~0.3 s and compiling it several seconds, more
     than the NumPy definitions take for one backtest. So the first computation of a process uses
     NumPy, and the kernel serves from the second on, once it is in the cache; on an empty cache
-    a second process compiles it meanwhile (:mod:`workbench.nb.warm`). ``WORKBENCH_STATS_KERNEL``
-    set to ``always`` (load or compile it at once) or ``never`` overrides this.
+    a second process compiles it meanwhile (:mod:`workbench.nb.warm`; with
+    ``WORKBENCH_PARALLEL_COMPILE=0`` nothing compiles it and NumPy keeps serving, rather than a
+    long compilation in the middle of a computation). ``WORKBENCH_STATS_KERNEL`` set to
+    ``always`` (load or compile it at once) or ``never`` overrides this.
     """
     global _KERNEL
     if _KERNEL is not None:
@@ -462,9 +464,10 @@ def compute_stats(
     first bar's return is ``equity_0 / init_cash - 1``. Figures that overflow the float range
     (absurd growth over a handful of bars) are reported as NaN, never ±inf.
 
-    After validating its inputs, it computes every figure in one compiled kernel
-    (:func:`workbench.nb.stats_nb.stats_nb`), equal to the numpy definitions of
-    :mod:`workbench.metrics` (the same operations in the same order).
+    After validating its inputs, it computes every figure with the NumPy definitions of
+    :mod:`workbench.metrics` the first time in a process, and from then on in one compiled kernel
+    call (:func:`workbench.nb.stats_nb.stats_nb`, the same operations in the same order, so the
+    same figures) once the kernel is in the Numba cache; see ``WORKBENCH_STATS_KERNEL``.
 
     Parameters
     ----------

@@ -750,7 +750,7 @@ def simulate_signals(cfg, open_, high, low, close, entries, exits, short_entries
             orders, trades = grow(orders, counts[0], ROOM * n), grow(trades, counts[1], ROOM * n)
             t = signal_bars_nb(cfg, state, intent, cash, counts, *args, orders, trades, equity_out, cash_out, units_out,
                                fill_now, scratch, t, 0, n, orders.shape[0], trades.shape[0])
-    mark_open_trades_nb(state, trades, n_bars - 1)
+        mark_open_trades_nb(state, trades, n_bars - 1)
     return (*canonical_records(cfg, n, orders, trades, counts), equity_out, cash_out, units_out)
 
 
@@ -763,14 +763,15 @@ def chunks_for(cfg, n_bars, n):
     one asset, one Numba thread or fewer than :data:`PARALLEL_MIN_STEPS` bar-asset steps."""
     if n < 2 or n_bars * n < PARALLEL_MIN_STEPS or cfg["cash_sharing"]:
         return 1
-    return max(1, min(get_num_threads(), n))
+    return min(get_num_threads(), n)
 
 
 def _signal_chunks(cfg, state, intent, cash, args, orders, trades, equity_out, cash_out, units_out, fill_now,
                    n_chunks):
     """Run :func:`signal_chunks_nb` until every asset range is done, giving a range that runs
-    out of room a larger region (regions are moved, and the open trades' indices with them).
-    Returns the records of every range, in range order, and their counts."""
+    out of room a larger region (regions are moved, and the open trades' indices with them),
+    and value the trades still open. Returns the records of every range, in range order, and
+    their counts."""
     n_bars, n = args[3].shape
     bounds = np.linspace(0, n, n_chunks + 1).round().astype(np.int64)
     widths = np.diff(bounds)
@@ -801,7 +802,10 @@ def _signal_chunks(cfg, state, intent, cash, args, orders, trades, equity_out, c
             held[held >= 0] += new_t_base[c] - t_base[c]
         orders, trades, o_base, t_base = new_o, new_t, new_o_base, new_t_base
         counts[:, 0], counts[:, 1] = o_base + o_used, t_base + t_used
-    return orders, trades, (o_base, counts[:, 0], t_base, counts[:, 1])
+    mark_open_trades_nb(state, trades, n_bars - 1)  # (the trades' indices point into the regions)
+    o_idx = np.concatenate([np.arange(a, b) for a, b in zip(o_base, counts[:, 0], strict=True)])
+    t_idx = np.concatenate([np.arange(a, b) for a, b in zip(t_base, counts[:, 1], strict=True)])
+    return np.take(orders, o_idx), np.take(trades, t_idx), np.array([len(o_idx), len(t_idx)], dtype=np.int64)
 
 
 def canonical_records(cfg, n, orders, trades, counts):
@@ -811,19 +815,13 @@ def canonical_records(cfg, n, orders, trades, counts):
     account per asset, the order of events between assets within a bar carries no meaning, so
     orders are sorted by bar then asset, trades by entry bar then asset, each asset's own records
     keeping their order, and ids are renumbered: the same records however many threads ran the
-    assets. ``counts`` may also be the regions ``(order_starts, order_stops, trade_starts,
-    trade_stops)`` of :func:`_signal_chunks`."""
-    if isinstance(counts, tuple):
-        o0, o1, t0, t1 = counts
-        o_idx = np.concatenate([np.arange(a, b) for a, b in zip(o0, o1, strict=True)])
-        t_idx = np.concatenate([np.arange(a, b) for a, b in zip(t0, t1, strict=True)])
-    elif cfg["cash_sharing"] or n < 2:
+    assets."""
+    if cfg["cash_sharing"] or n < 2:
         return orders, trades, counts
-    else:
-        o_idx, t_idx = np.arange(counts[0]), np.arange(counts[1])
-    o_idx = o_idx[np.argsort(orders["bar"][o_idx] * n + orders["col"][o_idx], kind="stable")]
-    t_idx = t_idx[np.argsort(trades["entry_bar"][t_idx] * n + trades["col"][t_idx], kind="stable")]
-    orders, trades = np.take(orders, o_idx), np.take(trades, t_idx)  # (take copies records whole: fast)
+    orders, trades = orders[: counts[0]], trades[: counts[1]]
+    by_order = np.argsort(orders["bar"] * n + orders["col"], kind="stable")
+    by_trade = np.argsort(trades["entry_bar"] * n + trades["col"], kind="stable")
+    orders, trades = np.take(orders, by_order), np.take(trades, by_trade)  # (take copies records whole: fast)
     orders["id"] = np.arange(len(orders))
     trades["id"] = np.arange(len(trades))
     return orders, trades, np.array([len(orders), len(trades)], dtype=np.int64)

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["TASKS", "STATS", "signatures", "is_cold", "start", "main"]
+__all__ = ["TASKS", "STATS", "LOCK", "signatures", "is_cold", "start", "main"]
 
 TASKS = (
     ("workbench.nb.execution", "check_stops_nb"),
@@ -43,6 +43,9 @@ latest in its depth-first compilation of :func:`~workbench.nb.simulate.signal_ba
 
 STATS = ("workbench.nb.stats_nb", "stats_nb")
 """The statistics kernel (:func:`workbench.nb.stats_nb.stats_nb`), compiled after :data:`TASKS`."""
+
+LOCK = "warm.lock"
+"""The file in the cache directory a second process holds while it compiles."""
 
 STALE_S = 120.0
 """Seconds after which a second process's lock is taken for left over (the process died)."""
@@ -115,7 +118,7 @@ def start(kernel: Any, tasks: tuple[tuple[str, str], ...] = (*TASKS, STATS), *,
 def _lock_path() -> str:
     from workbench._paths import numba_cache_dir
 
-    return str(numba_cache_dir() / "warm.lock")
+    return str(numba_cache_dir() / LOCK)
 
 
 def _held() -> bool:
