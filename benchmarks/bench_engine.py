@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import os
 import platform
 import subprocess
@@ -73,16 +72,29 @@ from backtesting.lib import crossover  # noqa: E402
 from backtesting.test import GOOG, SMA  # noqa: E402
 
 
+def autorange(fn: Callable[[], Any], seconds: float = 0.05) -> int:
+    """The number of back-to-back calls of ``fn`` lasting at least ``seconds`` (1, 2, 5, 10,
+    20, ... as :meth:`timeit.Timer.autorange` counts them)."""
+    n = 1
+    while True:
+        for k in (1, 2, 5):
+            t0 = time.perf_counter()
+            for _ in range(n * k):
+                fn()
+            if time.perf_counter() - t0 >= seconds:
+                return n * k
+        n *= 10
+
+
 def best_of(runs: int, **fns: Callable[[], Any]) -> dict[str, float]:
     """Best time per call of each function, the way :mod:`timeit` measures: after one warm-up
-    call each, ``runs`` rounds in which every function in turn runs a batch of back-to-back calls
+    call each and the batch size (:func:`autorange`), ``runs`` rounds in which every function in turn runs a batch of back-to-back calls
     (enough to last ~50 ms, at least one) with the garbage collector off (collected before each
     batch); a batch's time per call is its time divided by its calls."""
     batch = {}
     for name, fn in fns.items():
-        t0 = time.perf_counter()
-        fn()
-        batch[name] = max(1, math.ceil(0.05 / max(time.perf_counter() - t0, 1e-9)))
+        fn()  # warm-up: a first call may load or compile a kernel
+        batch[name] = autorange(fn)
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(runs):
         for name, fn in fns.items():

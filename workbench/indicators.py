@@ -46,6 +46,9 @@ __all__ = [
     "bollinger",
     "macd",
     "donchian",
+    "crossed_above",
+    "crossed_below",
+    "ma_crossings",
     "Bollinger",
     "MACD",
     "Donchian",
@@ -566,3 +569,90 @@ def donchian(high: ArrayInput, low: ArrayInput, window: int = 20) -> Donchian:
     h, lo = _as_floats(high=high, low=low)
     w = _window("window", window, h.shape[0])
     return Donchian(*_run(_nb.donchian_1d_nb, _nb.donchian_nb, [h, lo], (w,), 3))
+
+
+# -- crossings -----------------------------------------------------------------------------------
+
+def crossed_above(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
+    """True at bar *t* when ``a`` goes from ``<= b`` at *t-1* to ``> b`` at *t* (NaN: False).
+
+    >>> crossed_above(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])).tolist()
+    [False, False, True]
+    """
+    a, b = _pair(a, b)
+    out = np.zeros(a.shape, dtype=np.bool_)
+    with np.errstate(invalid="ignore"):
+        out[1:] = (a[1:] > b[1:]) & (a[:-1] <= b[:-1])
+    return out
+
+
+def crossed_below(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
+    """True at bar *t* when ``a`` goes from ``>= b`` at *t-1* to ``< b`` at *t* (NaN: False).
+
+    >>> crossed_below(np.array([3.0, 2.0, 1.0]), 2.0).tolist()
+    [False, False, True]
+    """
+    a, b = _pair(a, b)
+    out = np.zeros(a.shape, dtype=np.bool_)
+    with np.errstate(invalid="ignore"):
+        out[1:] = (a[1:] < b[1:]) & (a[:-1] >= b[:-1])
+    return out
+
+
+def _pair(a: np.ndarray, b: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` as float64 and ``b`` as float64 broadcast to its shape (as they are when they match)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return a, (b if b.shape == a.shape else np.broadcast_to(b, a.shape))
+
+
+_CROSS_KERNELS = {"sma": (_nb.sma_cross_1d_nb, "sma"), "ema": (_nb.ema_cross_1d_nb, "ema")}
+
+
+def ma_crossings(x: ArrayInput, fast: int, slow: int, *, kind: str = "sma") -> tuple[np.ndarray, np.ndarray]:
+    """Where the ``fast`` moving average of ``x`` crosses above and below the ``slow`` one.
+
+    Equal to ``crossed_above(ma(x, fast), ma(x, slow))`` and ``crossed_below`` of the same, with
+    ``ma`` :func:`sma` or :func:`ema` (``kind``); a single series is computed in one kernel call
+    (both averages and both crossings).
+
+    Parameters
+    ----------
+    x
+        Series (1-D) or ``(n_bars, n_assets)`` array; NaN marks a gap.
+    fast, slow
+        Windows, integers in ``[1, n_bars]``.
+    kind
+        ``"sma"`` or ``"ema"``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(up, down)``, boolean, shape of ``x``.
+
+    Raises
+    ------
+    DataValidationError
+        ``x`` is not a 1-D/2-D numeric array, is empty or contains inf.
+    InvalidParameterError
+        A window is not an integer in ``[1, n_bars]``, or ``kind`` is neither ``"sma"`` nor ``"ema"``.
+
+    Examples
+    --------
+    >>> up, down = ma_crossings(np.array([3.0, 2.0, 1.0, 2.0, 3.0, 2.0]), 1, 2)
+    >>> up.tolist(), down.tolist()
+    ([False, False, False, True, False, False], [False, False, False, False, False, True])
+    """
+    if kind not in _CROSS_KERNELS:
+        raise InvalidParameterError(f"`kind` must be 'sma' or 'ema'; got {kind!r}.")
+    (a,) = _as_floats(x=x)
+    n = a.shape[0]
+    f, s = _window("fast", fast, n), _window("slow", slow, n)
+    kernel, name = _CROSS_KERNELS[kind]
+    up, down = np.empty(a.shape, dtype=np.bool_), np.empty(a.shape, dtype=np.bool_)
+    if a.ndim == 1 or a.shape[1] == 1:
+        kernel(a.reshape(n), f, s, up.reshape(n), down.reshape(n))
+        return up, down
+    ma = sma if name == "sma" else ema
+    fa, sa = ma(a, f), ma(a, s)
+    return crossed_above(fa, sa), crossed_below(fa, sa)

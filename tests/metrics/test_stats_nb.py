@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
@@ -25,7 +24,7 @@ from hypothesis.extra.numpy import arrays
 from numba import njit
 
 import workbench as wb
-from workbench.backtesting.result import BacktestResult
+from workbench.backtesting.result import _buy_and_hold
 from workbench.metrics import Stats, compute_stats
 from workbench.metrics import returns as _ret
 from workbench.metrics import stats as _stats
@@ -320,7 +319,7 @@ def test_backtest_stats_equal_compute_stats_of_its_records(setup):
     np.array([[10.0]]),
 ])
 def test_benchmark_returns_equal_the_nanmean_of_the_changes(close):
-    got = BacktestResult.benchmark_returns.func(SimpleNamespace(view=SimpleNamespace(close=close)))
+    got = _buy_and_hold(close)
     want = np.zeros(close.shape[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a bar with no asset priced on both sides

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from workbench.backtesting import views
 from workbench.backtesting.config import BacktestConfig
 from workbench.backtesting.result import BacktestResult
 from workbench.data.arrays import BarArrays, to_arrays
@@ -105,18 +106,24 @@ def _record(cfg: BacktestConfig, stop_mode: int) -> np.void:
 def prepare_bars(bars: Any) -> tuple[pl.DataFrame | None, Bars]:
     """Validate ``bars`` cheaply on arrays (the full frame validation runs only to explain a
     failure) and build the strategy's view. :class:`~workbench.data.BarArrays` are used as they
-    are (no frame: ``None``)."""
+    are (no frame: ``None``). The view of a frame is kept while the frame lives unchanged
+    (:mod:`workbench.backtesting.views`): later backtests on it skip the conversion and checks."""
     if isinstance(bars, BarArrays):
         return None, _view_of_arrays(bars)
     if not isinstance(bars, pl.DataFrame):
         from workbench.data.load import load
 
         bars = load(bars)
+    view = views.kept(bars)
+    if view is not None:
+        return bars, view
     columns = bars.columns
     missing = [c for c in ("ts", "open", "high", "low", "close", "volume") if c not in columns]
     if missing or bars.height < 2:
         validate(bars)  # raises with the details
-    return bars, _view_of_arrays(to_arrays(bars, check=False), bars)
+    view = _view_of_arrays(to_arrays(bars, check=False), bars)
+    views.keep(bars, view)
+    return bars, view
 
 
 def _view_of_arrays(arr: BarArrays, frame: pl.DataFrame | None = None) -> Bars:

@@ -130,9 +130,13 @@ class BacktestResult:
     def periods_per_year(self) -> float:
         if self.config.periods_per_year is not None:
             return self.config.periods_per_year
-        from workbench.data.frequency import frequency_of
+        derived = self.view.derived
+        freq = derived.get("frequency")
+        if freq is None:
+            from workbench.data.frequency import frequency_of
 
-        return frequency_of(self.view.ts, self.view.time_zone).periods_per_year
+            freq = derived["frequency"] = frequency_of(self.view.ts, self.view.time_zone)
+        return freq.periods_per_year
 
     # -- frames ------------------------------------------------------------------------------
     def _ts(self, index: np.ndarray) -> pl.Series:
@@ -201,16 +205,13 @@ class BacktestResult:
     # -- statistics --------------------------------------------------------------------------
     @cached_property
     def benchmark_returns(self) -> np.ndarray:
-        """Per-bar returns of buying and holding the assets (equal weight)."""
-        c = self.view.close
-        r = np.zeros(c.shape[0])
-        change = c[1:] / c[:-1] - 1.0
-        if np.isnan(change).any():  # a missing close: the mean of the assets priced on both bars
-            r[1:] = np.nanmean(change, axis=1)
-        elif c.shape[1] == 1:  # what nanmean gives without NaN (sum / count), without its cost
-            r[1:] = change[:, 0]
-        else:
-            r[1:] = change.mean(axis=1)
+        """Per-bar returns of buying and holding the assets (equal weight), read-only (computed
+        once for the bars of several backtests)."""
+        derived = self.view.derived
+        r = derived.get("benchmark_returns")
+        if r is None:
+            r = derived["benchmark_returns"] = _buy_and_hold(self.view.close)
+            r.flags.writeable = False
         return r
 
     @cached_property
@@ -273,3 +274,16 @@ class BacktestResult:
         from workbench.backtesting.plot import plot_result
 
         return plot_result(self, max_points=max_points)
+
+
+def _buy_and_hold(c: np.ndarray) -> np.ndarray:
+    """Per-bar returns of holding the assets of closes ``c`` in equal weights."""
+    r = np.zeros(c.shape[0])
+    change = c[1:] / c[:-1] - 1.0
+    if np.isnan(change).any():  # a missing close: the mean of the assets priced on both bars
+        r[1:] = np.nanmean(change, axis=1)
+    elif c.shape[1] == 1:  # what nanmean gives without NaN (sum / count), without its cost
+        r[1:] = change[:, 0]
+    else:
+        r[1:] = change.mean(axis=1)
+    return r

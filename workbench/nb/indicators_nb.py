@@ -54,6 +54,8 @@ __all__ = [
     "macd_nb",
     "donchian_1d_nb",
     "donchian_nb",
+    "sma_cross_1d_nb",
+    "ema_cross_1d_nb",
 ]
 
 _MODE_STD = 0
@@ -701,3 +703,38 @@ def donchian_nb(high, low, window, upper, lower, mid):
         _store_cols_nb(b_upper, j0, nc, upper)
         _store_cols_nb(b_lower, j0, nc, lower)
         _store_cols_nb(b_mid, j0, nc, mid)
+
+
+# -- moving-average crossings: both averages and their crossings in one call --------------------
+
+@njit(cache=True, inline="always")
+def _crossings_1d_nb(a, b, up, down):
+    """``up[i]``: ``a`` goes from ``<= b`` at ``i-1`` to ``> b`` at ``i``; ``down[i]``: from
+    ``>= b`` to ``< b`` (a comparison with NaN is False, so a NaN on either bar gives False)."""
+    up[0] = False
+    down[0] = False
+    for i in range(1, a.shape[0]):
+        up[i] = a[i] > b[i] and a[i - 1] <= b[i - 1]
+        down[i] = a[i] < b[i] and a[i - 1] >= b[i - 1]
+
+
+@njit(cache=True)
+def sma_cross_1d_nb(x, fast, slow, up, down):
+    """Where :func:`sma_1d_nb` of ``x`` over ``fast`` bars crosses above (``up``) and below
+    (``down``) the one over ``slow`` bars (boolean outputs of the length of ``x``).
+
+    Reference: ``crossed_above(sma(x, fast), sma(x, slow))`` and ``crossed_below`` of the same.
+    """
+    f, s = np.empty_like(x), np.empty_like(x)
+    sma_1d_nb(x, fast, f)
+    sma_1d_nb(x, slow, s)
+    _crossings_1d_nb(f, s, up, down)
+
+
+@njit(cache=True)
+def ema_cross_1d_nb(x, fast, slow, up, down):
+    """:func:`sma_cross_1d_nb` with :func:`ema_1d_nb` averages."""
+    f, s = np.empty_like(x), np.empty_like(x)
+    ema_1d_nb(x, fast, f)
+    ema_1d_nb(x, slow, s)
+    _crossings_1d_nb(f, s, up, down)

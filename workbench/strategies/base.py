@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -46,7 +46,8 @@ __all__ = ["Strategy", "Signals", "Bars", "Context"]
 class Bars:
     """What a strategy sees: arrays of shape ``(n_bars, n_assets)``, the timestamps (UTC), the
     symbols, the source frame (None when the bars came as arrays) and the time zone in which
-    the bars are dated."""
+    the bars are dated. ``derived`` keeps values computed from these bars (their frequency,
+    buy-and-hold returns) for every backtest that uses them."""
 
     open: np.ndarray
     high: np.ndarray
@@ -57,6 +58,7 @@ class Bars:
     symbols: tuple[str, ...]
     frame: Any = None
     time_zone: str = "UTC"
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n_bars(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from workbench import indicators as ind
+from workbench.indicators import crossed_above, crossed_below
 from workbench.strategies.base import Bars, Signals, Strategy
 from workbench.strategies.params import Param
 
@@ -12,39 +13,6 @@ __all__ = [
     "crossed_above", "crossed_below", "SmaCross", "EmaCross", "RsiMeanReversion",
     "BollingerBreakout", "DonchianBreakout", "TrendPullback",
 ]
-
-
-def crossed_above(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
-    """True at bar *t* when ``a`` goes from ``<= b`` at *t-1* to ``> b`` at *t* (NaN: False).
-
-    >>> crossed_above(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])).tolist()
-    [False, False, True]
-    """
-    a, b = _pair(a, b)
-    out = np.zeros(a.shape, dtype=np.bool_)
-    with np.errstate(invalid="ignore"):
-        out[1:] = (a[1:] > b[1:]) & (a[:-1] <= b[:-1])
-    return out
-
-
-def crossed_below(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
-    """True at bar *t* when ``a`` goes from ``>= b`` at *t-1* to ``< b`` at *t* (NaN: False).
-
-    >>> crossed_below(np.array([3.0, 2.0, 1.0]), 2.0).tolist()
-    [False, False, True]
-    """
-    a, b = _pair(a, b)
-    out = np.zeros(a.shape, dtype=np.bool_)
-    with np.errstate(invalid="ignore"):
-        out[1:] = (a[1:] < b[1:]) & (a[:-1] >= b[:-1])
-    return out
-
-
-def _pair(a: np.ndarray, b: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """``a`` as float64 and ``b`` as float64 broadcast to its shape (as they are when they match)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return a, (b if b.shape == a.shape else np.broadcast_to(b, a.shape))
 
 
 _DIRECTION = Param("long", choices=("long", "short", "both"), help="trade long only, short only, or both ways")
@@ -74,8 +42,8 @@ class SmaCross(Strategy):
     constraints = ("fast < slow",)
 
     def signals(self, bars: Bars) -> Signals:
-        fast, slow = ind.sma(bars.close, self.fast), ind.sma(bars.close, self.slow)
-        return _directional(crossed_above(fast, slow), crossed_below(fast, slow), self.direction)
+        up, down = ind.ma_crossings(bars.close, self.fast, self.slow, kind="sma")
+        return _directional(up, down, self.direction)
 
 
 class EmaCross(Strategy):
@@ -87,8 +55,8 @@ class EmaCross(Strategy):
     constraints = ("fast < slow",)
 
     def signals(self, bars: Bars) -> Signals:
-        fast, slow = ind.ema(bars.close, self.fast), ind.ema(bars.close, self.slow)
-        return _directional(crossed_above(fast, slow), crossed_below(fast, slow), self.direction)
+        up, down = ind.ma_crossings(bars.close, self.fast, self.slow, kind="ema")
+        return _directional(up, down, self.direction)
 
 
 class RsiMeanReversion(Strategy):
