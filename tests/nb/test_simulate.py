@@ -68,9 +68,10 @@ def test_bars_ok_equals_the_numpy_checks(n_bars, n_assets, data):
 def test_signal_codes_pack_the_broadcast_signals(shapes):
     rng = np.random.default_rng(1)
     signals = [rng.random(s) < 0.5 for s in shapes]
-    codes = sim.signal_codes(*signals)
+    signals[0].flags.writeable = False  # (read-only signals are copied for the kernel)
+    codes, k = sim.signal_codes(*signals)
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
-    assert codes.shape == (rows, cols) and codes.dtype == np.uint8
+    assert codes.shape == (rows, cols) and codes.dtype == np.uint8 and k == np.count_nonzero(codes)
     for t in range(rows):
         for j in range(cols):
             want = sum(1 << bit for bit, a in enumerate(signals) if a[t if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0])

@@ -231,18 +231,8 @@ def run_signals(cfg: BacktestConfig, view: Bars, sig: Signals, *, owner: str = "
         _record(cfg, stop_mode), view.open, view.high, view.low, view.close,
         arrays["entries"], arrays["exits"], arrays["short_entries"], arrays["short_exits"],
         arrays["size"], arrays["limit"], arrays["stop"], arrays["sl"], arrays["tp"], arrays["tsl"], arrays["weight"],
-        *_record_arrays(arrays, n, m),
     )
     return out, stop_mode
-
-
-def _record_arrays(arrays: dict[str, np.ndarray], n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Empty order and trade records sized for the signals (an entry makes at most two orders,
-    a reversal and the entry, and one trade; stops and exits add to that) so that the kernel
-    rarely has to stop and grow them."""
-    k = sum(np.count_nonzero(arrays[f]) * (n * m // arrays[f].size) for f in _BOOL_FIELDS)
-    return (np.empty(2 * k + sim.ROOM * m + 16, dtype=order_dt),
-            np.empty(k + sim.ROOM * m + 16, dtype=trade_dt))
 
 
 def _check_levels(arrays: dict[str, np.ndarray], cfg: BacktestConfig, owner: str, n: int, m: int) -> None:
@@ -251,7 +241,7 @@ def _check_levels(arrays: dict[str, np.ndarray], cfg: BacktestConfig, owner: str
     entry = None
     for name in _FLOAT_FIELDS:
         a = arrays[name]
-        if a.shape == (1, 1) and np.isnan(a[0, 0]):
+        if a is _NO_VALUE or a.shape == (1, 1) and np.isnan(a[0, 0]):
             continue
         if entry is None:
             entry = np.broadcast_to(arrays["entries"], (n, m)) | np.broadcast_to(arrays["short_entries"], (n, m))

@@ -70,6 +70,8 @@ from workbench.nb.enums import (
     S_TSL,
     S_TSL_MODE,
     S_UNITS,
+    order_dt,
+    trade_dt,
 )
 from workbench.nb.execution import (
     BUY,
@@ -132,6 +134,7 @@ __all__ = [
     "callback_bars_nb",
     "setup",
     "grow",
+    "signal_codes_nb",
     "signal_codes",
     "chunks_for",
     "canonical_records",
@@ -717,27 +720,47 @@ def grow(records, count, need):
     return out
 
 
+@njit(cache=True)
+def signal_codes_nb(entries, exits, short_entries, short_exits, codes):
+    """Fill ``codes`` with the bits of the four boolean signals (2-D, flexibly broadcast to its
+    shape) and return how many are not zero."""
+    k = 0
+    for t in range(codes.shape[0]):
+        for j in range(codes.shape[1]):
+            c = (np.uint8(flex_nb(entries, t, j)) | np.uint8(flex_nb(exits, t, j)) << 1
+                 | np.uint8(flex_nb(short_entries, t, j)) << 2 | np.uint8(flex_nb(short_exits, t, j)) << 3)
+            codes[t, j] = c
+            k += c != 0
+    return k
+
+
 def signal_codes(entries, exits, short_entries, short_exits):
     """The four boolean signal arrays (2-D, flexibly broadcast) as one array of bits: 1 long
-    entry, 2 long exit, 4 short entry, 8 short exit, broadcast to their common shape."""
-    signals = (entries, exits, short_entries, short_exits)
-    codes = np.zeros((max(a.shape[0] for a in signals), max(a.shape[1] for a in signals)), dtype=np.uint8)
-    for bit, a in enumerate(signals):
-        if a.shape != (1, 1) or a[0, 0]:
-            codes |= a.view(np.uint8) << np.uint8(bit) if bit else a.view(np.uint8)
-    return codes
+    entry, 2 long exit, 4 short entry, 8 short exit, broadcast to their common shape; and the
+    number of bars (and assets) with a signal."""
+    signals = tuple(a if a.flags.writeable else a.copy() for a in (entries, exits, short_entries, short_exits))
+    codes = np.empty((max(a.shape[0] for a in signals), max(a.shape[1] for a in signals)), dtype=np.uint8)
+    return codes, signal_codes_nb(*signals, codes)
 
 
 def simulate_signals(cfg, open_, high, low, close, entries, exits, short_entries, short_exits,
-                     size, limit, stop, sl, tp, tsl, weight, orders, trades):
+                     size, limit, stop, sl, tp, tsl, weight, orders=None, trades=None):
     """Simulate from signal arrays (all 2-D, flexibly broadcast with :func:`flex_nb`).
+
+    ``orders`` and ``trades`` are the record arrays to start with (grown as needed); by default
+    they are sized for the signals: two orders (a reversal and the entry) and one trade per bar
+    and asset with a signal, and room for stops and exits.
 
     Returns ``(orders, trades, counts, equity, cash, units)``; ``counts`` holds the numbers of
     order and trade records.
     """
     n_bars, n = close.shape
     state, intent, cash, counts, equity_out, cash_out, units_out, fill_now = setup(cfg, n_bars, n)
-    codes = signal_codes(entries, exits, short_entries, short_exits)
+    codes, k = signal_codes(entries, exits, short_entries, short_exits)
+    if orders is None:
+        orders = np.empty(2 * k + ROOM * n + 16, dtype=order_dt)
+    if trades is None:
+        trades = np.empty(k + ROOM * n + 16, dtype=trade_dt)
     args = (open_, high, low, close, codes, size, limit, stop, sl, tp, tsl, weight)
     n_chunks = chunks_for(cfg, n_bars, n)
     if n_chunks > 1:

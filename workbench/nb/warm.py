@@ -50,7 +50,7 @@ LOCK = "warm.lock"
 STALE_S = 120.0
 """Seconds after which a second process's lock is taken for left over (the process died)."""
 
-_checked: set[str] = set()  # the kernels start() has looked at in this process
+_checked: set[Any] = set()  # the kernels start() has looked at in this process
 _started: set[str] = set()  # the kernels a second process started from here compiles
 
 
@@ -99,10 +99,9 @@ def start(kernel: Any, tasks: tuple[tuple[str, str], ...] = (*TASKS, STATS), *,
           popen: Callable[..., Any] = subprocess.Popen) -> bool:
     """Start a second process compiling ``tasks`` (those no second process from here compiles
     yet) when ``kernel`` is not cached; ``kernel`` is looked at once per process. True if started."""
-    name = getattr(getattr(kernel, "py_func", None), "__name__", repr(kernel))
-    if name in _checked:
+    if kernel in _checked:
         return False
-    _checked.add(name)
+    _checked.add(kernel)
     todo = [task for task in tasks if task[1] not in _started]
     if not todo or os.environ.get("WORKBENCH_PARALLEL_COMPILE", "1") == "0" or not is_cold(kernel) or _held():
         return False
