@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["BacktestResult", "run_id_of"]
 
 _TS = pl.Datetime("us", "UTC")
+_FILLED = int(OrderStatus.FILLED)
 
 
 def _names(enum: Any) -> list[str]:
@@ -207,21 +208,25 @@ class BacktestResult:
     def benchmark_returns(self) -> np.ndarray:
         """Per-bar returns of buying and holding the assets (equal weight), read-only (computed
         once for the bars of several backtests)."""
+        r = self._benchmark().view()
+        r.flags.writeable = False
+        return r
+
+    def _benchmark(self) -> np.ndarray:
+        """:attr:`benchmark_returns` as the statistics take it (writable, never handed out):
+        buying and holding the assets, kept with the bars."""
         derived = self.view.derived
         r = derived.get("benchmark_returns")
         if r is None:
             r = derived["benchmark_returns"] = _buy_and_hold(self.view.close)
-            r.flags.writeable = False
         return r
 
     @cached_property
     def stats(self) -> Stats:
-        from workbench.metrics import compute_stats
-        from workbench.metrics.stats import _stats_of_engine
-        from workbench.metrics.trades import closed_trades_of
+        from workbench.metrics import stats as ms
 
         o, t = self.order_records, self.trade_records
-        filled = o["status"] == int(OrderStatus.FILLED)
+        filled = o["status"] == _FILLED
         settings = {
             "init_cash": self.init_cash, "periods_per_year": self.periods_per_year,
             "fees_paid": float(o["fees"][filled].sum()), "slippage_paid": float(o["slippage"][filled].sum()),
@@ -230,12 +235,13 @@ class BacktestResult:
         eq, units = self.equity_values, self.units_values
         equity = eq[:, 0] if eq.shape[1] == 1 else eq.sum(axis=1)
         held = units[:, 0] != 0 if units.shape[1] == 1 else (units != 0).any(axis=1)
+        bench = self._benchmark()
         # the engine's own arrays: the kernel checks them and orders the closed trades itself
-        stats = _stats_of_engine(equity, held=held, benchmark=self.benchmark_returns, pnl=t["pnl"], ret=t["ret"],
-                                 entry_bar=t["entry_bar"], exit_bar=t["exit_bar"], is_open=t["is_open"], **settings)
+        stats = ms._stats_of_engine(equity, held=held, benchmark=bench, pnl=t["pnl"], ret=t["ret"],
+                                    entry_bar=t["entry_bar"], exit_bar=t["exit_bar"], is_open=t["is_open"], **settings)
         if stats is None:  # the NumPy definitions this time, or an array the kernel refuses (named there)
-            trades = closed_trades_of(t["pnl"], t["ret"], t["entry_bar"], t["exit_bar"], t["is_open"])
-            stats = compute_stats(equity, trades=trades, exposure=held, benchmark=self.benchmark_returns, **settings)
+            trades = ms._tr.closed_trades_of(t["pnl"], t["ret"], t["entry_bar"], t["exit_bar"], t["is_open"])
+            stats = ms.compute_stats(equity, trades=trades, exposure=held, benchmark=bench, **settings)
         return stats
 
     # -- identity and persistence ------------------------------------------------------------

@@ -18,6 +18,7 @@ from workbench.metrics import drawdown as _dd
 from workbench.metrics import returns as _ret
 from workbench.metrics import trades as _tr
 from workbench.metrics._common import (
+    MAX_PERIODS_PER_YEAR,
     as_mask,
     as_series,
     check_init_cash,
@@ -418,6 +419,9 @@ def _trade_columns(t: _tr.ClosedTrades) -> tuple[np.ndarray, ...]:
             exit_bar - np.asarray(t.duration, dtype=np.int64), exit_bar, np.zeros(pnl.size, dtype=np.bool_))
 
 
+_PLAIN_NUMBERS = frozenset((float, int, np.float64))
+
+
 def _stats_of_engine(equity: np.ndarray, *, init_cash: float, periods_per_year: float, risk_free: float,
                      held: np.ndarray, benchmark: np.ndarray, fees_paid: float, slippage_paid: float,
                      pnl: np.ndarray, ret: np.ndarray, entry_bar: np.ndarray, exit_bar: np.ndarray,
@@ -430,10 +434,17 @@ def _stats_of_engine(equity: np.ndarray, *, init_cash: float, periods_per_year: 
     it refused one, or the NumPy definitions serve this time: :func:`compute_stats` then names
     the problem, or computes the figures.
     """
-    cash, ppy = check_init_cash(init_cash), check_periods_per_year(periods_per_year)
-    rf = check_risk_free(risk_free)
-    fees = check_number("fees_paid", fees_paid, -1e15, 1e15)
-    slippage = check_number("slippage_paid", slippage_paid, -1e15, 1e15)
+    settings = (init_cash, periods_per_year, risk_free, fees_paid, slippage_paid)
+    valid = all(type(v) in _PLAIN_NUMBERS for v in settings)  # the usual case, in a few comparisons
+    if valid:
+        cash, ppy, rf, fees, slippage = (float(v) for v in settings)
+        valid = (0.0 < cash <= 1e15 and 1e-3 <= ppy <= MAX_PERIODS_PER_YEAR and -1.0 < rf < 1.0
+                 and abs(fees) <= 1e15 and abs(slippage) <= 1e15)
+    if not valid:  # the checks convert other number types, or name what is wrong
+        cash, ppy = check_init_cash(init_cash), check_periods_per_year(periods_per_year)
+        rf = check_risk_free(risk_free)
+        fees = check_number("fees_paid", fees_paid, -1e15, 1e15)
+        slippage = check_number("slippage_paid", slippage_paid, -1e15, 1e15)
     f64, c = np.float64, np.ascontiguousarray
     eq = c(equity, dtype=f64)
     if eq.ndim != 1 or eq.size == 0:

@@ -195,10 +195,9 @@ class PortfolioResult(BacktestResult):
         return pl.DataFrame({"ts": self._ts(np.arange(n)), "equity": self.equity_values.sum(axis=1),
                              "available": self.cash_values.sum(axis=1), "reserved": reserved})
 
-    @cached_property
-    def benchmark_returns(self) -> np.ndarray:
+    def _benchmark(self) -> np.ndarray:
         if self.benchmark_values is None:
-            return super().benchmark_returns
+            return super()._benchmark()
         return np.asarray(self.benchmark_values, dtype=np.float64)
 
     @cached_property
