@@ -733,7 +733,10 @@ def sma_cross_1d_nb(x, fast, slow, up, down):
 
 @njit(cache=True)
 def ema_cross_1d_nb(x, fast, slow, up, down):
-    """:func:`sma_cross_1d_nb` with :func:`ema_1d_nb` averages."""
+    """:func:`sma_cross_1d_nb` with :func:`ema_1d_nb` averages.
+
+    Reference: ``crossed_above(ema(x, fast), ema(x, slow))`` and ``crossed_below`` of the same.
+    """
     f, s = np.empty_like(x), np.empty_like(x)
     ema_1d_nb(x, fast, f)
     ema_1d_nb(x, slow, s)
