@@ -606,7 +606,7 @@ def _pair(a: np.ndarray, b: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]
     return a, (b if b.shape == a.shape else np.broadcast_to(b, a.shape))
 
 
-_CROSS_KERNELS = {"sma": (_nb.sma_cross_1d_nb, "sma"), "ema": (_nb.ema_cross_1d_nb, "ema")}
+_CROSSINGS = {"sma": (_nb.sma_cross_1d_nb, sma), "ema": (_nb.ema_cross_1d_nb, ema)}  # one series, several
 
 
 def ma_crossings(x: ArrayInput, fast: int, slow: int, *, kind: str = "sma") -> tuple[np.ndarray, np.ndarray]:
@@ -643,16 +643,15 @@ def ma_crossings(x: ArrayInput, fast: int, slow: int, *, kind: str = "sma") -> t
     >>> up.tolist(), down.tolist()
     ([False, False, False, True, False, False], [False, False, False, False, False, True])
     """
-    if kind not in _CROSS_KERNELS:
-        raise InvalidParameterError(f"`kind` must be 'sma' or 'ema'; got {kind!r}.")
+    if kind not in _CROSSINGS:
+        raise InvalidParameterError(f"`kind` must be 'sma' or 'ema'; got {kind!r}. Pass kind='sma' or kind='ema'.")
     (a,) = _as_floats(x=x)
     n = a.shape[0]
     f, s = _window("fast", fast, n), _window("slow", slow, n)
-    kernel, name = _CROSS_KERNELS[kind]
-    up, down = np.empty(a.shape, dtype=np.bool_), np.empty(a.shape, dtype=np.bool_)
+    kernel, ma = _CROSSINGS[kind]
     if a.ndim == 1 or a.shape[1] == 1:
+        up, down = np.empty(a.shape, dtype=np.bool_), np.empty(a.shape, dtype=np.bool_)
         kernel(a.reshape(n), f, s, up.reshape(n), down.reshape(n))
         return up, down
-    ma = sma if name == "sma" else ema
     fa, sa = ma(a, f), ma(a, s)
     return crossed_above(fa, sa), crossed_below(fa, sa)

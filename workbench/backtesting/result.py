@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from workbench._version import __version__
+from workbench.data.frequency import frequency_of
 from workbench.nb.enums import ExitReason, OrderKind, OrderStatus, RejectReason
 
 if TYPE_CHECKING:
@@ -131,13 +132,8 @@ class BacktestResult:
     def periods_per_year(self) -> float:
         if self.config.periods_per_year is not None:
             return self.config.periods_per_year
-        derived = self.view.derived
-        freq = derived.get("frequency")
-        if freq is None:
-            from workbench.data.frequency import frequency_of
-
-            freq = derived["frequency"] = frequency_of(self.view.ts, self.view.time_zone)
-        return freq.periods_per_year
+        view = self.view
+        return view.derive("frequency", lambda: frequency_of(view.ts, view.time_zone)).periods_per_year
 
     # -- frames ------------------------------------------------------------------------------
     def _ts(self, index: np.ndarray) -> pl.Series:
@@ -215,11 +211,7 @@ class BacktestResult:
     def _benchmark(self) -> np.ndarray:
         """:attr:`benchmark_returns` as the statistics take it (writable, never handed out):
         buying and holding the assets, kept with the bars."""
-        derived = self.view.derived
-        r = derived.get("benchmark_returns")
-        if r is None:
-            r = derived["benchmark_returns"] = _buy_and_hold(self.view.close)
-        return r
+        return self.view.derive("benchmark_returns", lambda: _buy_and_hold(self.view.close))
 
     @cached_property
     def stats(self) -> Stats:

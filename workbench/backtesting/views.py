@@ -24,7 +24,6 @@ True
 from __future__ import annotations
 
 import weakref
-from typing import Any
 
 import polars as pl
 
@@ -89,7 +88,3 @@ def keep(frame: pl.DataFrame, view: Bars) -> None:
 def clear() -> None:
     """Forget every kept view."""
     _ENTRIES.clear()
-
-
-def _entries() -> dict[int, Any]:  # (tests)
-    return _ENTRIES

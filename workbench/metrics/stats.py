@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import operator
@@ -18,7 +19,6 @@ from workbench.metrics import drawdown as _dd
 from workbench.metrics import returns as _ret
 from workbench.metrics import trades as _tr
 from workbench.metrics._common import (
-    MAX_PERIODS_PER_YEAR,
     as_mask,
     as_series,
     check_init_cash,
@@ -419,7 +419,11 @@ def _trade_columns(t: _tr.ClosedTrades) -> tuple[np.ndarray, ...]:
             exit_bar - np.asarray(t.duration, dtype=np.int64), exit_bar, np.zeros(pnl.size, dtype=np.bool_))
 
 
-_PLAIN_NUMBERS = frozenset((float, int, np.float64))
+@functools.lru_cache(maxsize=64, typed=True)
+def _checked_settings(init_cash: Any, periods_per_year: Any, risk_free: Any) -> tuple[float, float, float]:
+    """The checked settings of a backtest's statistics, kept for the settings seen last (one
+    backtest after another repeats them; typed, so ``True`` is checked apart from ``1``)."""
+    return check_init_cash(init_cash), check_periods_per_year(periods_per_year), check_risk_free(risk_free)
 
 
 def _stats_of_engine(equity: np.ndarray, *, init_cash: float, periods_per_year: float, risk_free: float,
@@ -434,17 +438,12 @@ def _stats_of_engine(equity: np.ndarray, *, init_cash: float, periods_per_year: 
     it refused one, or the NumPy definitions serve this time: :func:`compute_stats` then names
     the problem, or computes the figures.
     """
-    settings = (init_cash, periods_per_year, risk_free, fees_paid, slippage_paid)
-    valid = all(type(v) in _PLAIN_NUMBERS for v in settings)  # the usual case, in a few comparisons
-    if valid:
-        cash, ppy, rf, fees, slippage = (float(v) for v in settings)
-        valid = (0.0 < cash <= 1e15 and 1e-3 <= ppy <= MAX_PERIODS_PER_YEAR and -1.0 < rf < 1.0
-                 and abs(fees) <= 1e15 and abs(slippage) <= 1e15)
-    if not valid:  # the checks convert other number types, or name what is wrong
-        cash, ppy = check_init_cash(init_cash), check_periods_per_year(periods_per_year)
-        rf = check_risk_free(risk_free)
-        fees = check_number("fees_paid", fees_paid, -1e15, 1e15)
-        slippage = check_number("slippage_paid", slippage_paid, -1e15, 1e15)
+    try:
+        cash, ppy, rf = _checked_settings(init_cash, periods_per_year, risk_free)
+    except TypeError:  # an unhashable value: checked (and named) without the memo
+        cash, ppy, rf = _checked_settings.__wrapped__(init_cash, periods_per_year, risk_free)
+    fees = check_number("fees_paid", fees_paid, -1e15, 1e15)
+    slippage = check_number("slippage_paid", slippage_paid, -1e15, 1e15)
     f64, c = np.float64, np.ascontiguousarray
     eq = c(equity, dtype=f64)
     if eq.ndim != 1 or eq.size == 0:

@@ -60,6 +60,13 @@ class Bars:
     time_zone: str = "UTC"
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def derive(self, name: str, compute: Any) -> Any:
+        """``derived[name]``, computed by ``compute()`` the first time it is asked for."""
+        value = self.derived.get(name)
+        if value is None:
+            value = self.derived[name] = compute()
+        return value
+
     @property
     def n_bars(self) -> int:
         return int(self.close.shape[0])
