@@ -1,0 +1,15 @@
+"""Machine-learning signals on rule entries: features, labels, purged validation, models.
+
+XGBoost is imported only by the code paths that train or load a model, never by
+``import workbench.ml``.
+"""
+
+from __future__ import annotations
+
+from workbench.ml.features import Feature, FeatureMatrix, FeatureSet, default_features
+from workbench.ml.labels import FixedHorizon, LabeledSet, Labels, TripleBarrier, label_entries, make_dataset
+
+__all__ = [
+    "Feature", "FeatureSet", "FeatureMatrix", "default_features",
+    "TripleBarrier", "FixedHorizon", "Labels", "LabeledSet", "label_entries", "make_dataset",
+]
