@@ -10,7 +10,15 @@ import pytest
 import workbench as wb
 from workbench.backtesting.engine import prepare_bars
 from workbench.errors import DataValidationError, InvalidParameterError
-from workbench.ml import Feature, FeatureSet, FixedHorizon, TripleBarrier, default_features, label_entries, make_dataset
+from workbench.ml import (
+    Feature,
+    FeatureSet,
+    FixedHorizon,
+    TripleBarrier,
+    default_features,
+    label_entries,
+    make_dataset,
+)
 from workbench.strategies import Signals, Strategy, TrendPullback
 
 
@@ -21,9 +29,6 @@ def goog() -> pl.DataFrame:
 
 def _plain(df: pd.DataFrame, kind: str, w: int) -> np.ndarray:
     c, h, lo = df["close"], df["high"], df["low"]
-    tr = pd.concat([h - lo, (h - c.shift()).abs(), (lo - c.shift()).abs()], axis=1).max(axis=1)
-    tr.iloc[0] = h.iloc[0] - lo.iloc[0]
-    atr = tr.ewm(alpha=1 / w, adjust=False).mean()
     return {
         "return": c / c.shift(w) - 1,
         "volatility": np.log(c / c.shift()).rolling(w).std(ddof=1),
