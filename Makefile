@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: demo test lint bench samples clean help
 
 help:
-	@echo "make demo   - create $(VENV), install workbench and its Jupyter kernel, run the demo"
+	@echo "make demo   - create $(VENV), install workbench with every extra ([all]) and its Jupyter kernel, run the demo"
 	@echo "make test   - create $(VENV) if needed, install with [dev] extras, run the whole test suite"
 	@echo "make lint   - ruff over the package, tests and benchmarks"
 	@echo "make bench  - run every benchmark in benchmarks/ (prints one JSON line each)"
@@ -19,7 +19,7 @@ $(BIN)/python:
 
 # Stamp files: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[all]'
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python

@@ -114,6 +114,9 @@ def install(*, user: bool = False, prefix: str | Path | None = None) -> Path:
         )
     if prefix is not None and not isinstance(prefix, (str, Path)):
         raise InvalidParameterError(f"`prefix` must be a directory path or None; got {prefix!r}.")
+    from workbench._extras import require
+
+    require("notebooks", "ipykernel")
     from jupyter_client.kernelspec import KernelSpecManager
 
     target_prefix = None if user else str(Path(prefix if prefix is not None else sys.prefix).expanduser())

@@ -25,6 +25,9 @@ def downsample(frame: pl.DataFrame, max_points: int) -> pl.DataFrame:
 
 
 def plot_result(result: BacktestResult, *, max_points: int = 5_000) -> Any:
+    from workbench._extras import require
+
+    require("dashboards", "hvplot")
     import holoviews as hv
     import hvplot.polars  # noqa: F401  (registers .hvplot on polars frames)
 

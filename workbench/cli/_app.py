@@ -113,9 +113,9 @@ def kernel_install(
 
     if user and prefix is not None:
         raise typer.BadParameter("give --user or --prefix, not both.", param_hint="'--user' / '--prefix'")
+    where = install(user=user, prefix=prefix)
     from jupyter_client.kernelspec import KernelSpecManager
 
-    where = install(user=user, prefix=prefix)
     out = stdout()
     out.print(f"Installed kernel {KERNEL_NAME!r} ({DISPLAY_NAME}) in {where}", markup=False, soft_wrap=True)
     out.print(f"  python  {sys.executable}", markup=False, soft_wrap=True)

@@ -148,6 +148,9 @@ def _read(source: Any) -> pl.DataFrame:
 
 
 def _from_pandas(df: Any) -> pl.DataFrame:
+    from workbench._extras import require
+
+    require("pandas", "pyarrow")
     import pandas as pd
 
     if isinstance(df, pd.Series):

@@ -94,6 +94,9 @@ def closed_trades(trades: Any) -> ClosedTrades:
                 f"`trades` must be a polars DataFrame; got {type(trades).__name__}. "
                 "Pass the backtest's trades frame."
             )
+        from workbench._extras import require
+
+        require("pandas", "pyarrow")
         trades = pl.from_pandas(trades)
     _check_columns(trades)
     col = trades.get_column

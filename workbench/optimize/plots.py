@@ -15,9 +15,16 @@ __all__ = ["heatmap", "parallel_coordinates"]
 _AGG = {"max": "max", "min": "min", "mean": "mean", "median": "median"}
 
 
+def _require() -> None:
+    from workbench._extras import require
+
+    require("dashboards", "hvplot", "pandas", "pyarrow")
+
+
 def heatmap(frame: pl.DataFrame, x: str, y: str, metric: str, *, agg: str = "max") -> Any:
     """Heatmap of ``metric`` over parameters ``x`` and ``y``; other parameters are aggregated
     with ``agg`` (``"max"``, ``"min"``, ``"mean"``, ``"median"``)."""
+    _require()
     import hvplot.pandas  # noqa: F401  (registers .hvplot)
 
     agg = check_choice("agg", agg, list(_AGG))
@@ -31,6 +38,7 @@ def heatmap(frame: pl.DataFrame, x: str, y: str, metric: str, *, agg: str = "max
 def parallel_coordinates(frame: pl.DataFrame, params: Sequence[str], metric: str) -> Any:
     """Parallel coordinates of the numeric parameters and ``metric`` (each axis scaled to
     [0, 1]), one line per set, coloured by the metric's quintile."""
+    _require()
     import hvplot.pandas  # noqa: F401
     from hvplot.plotting import parallel_coordinates as _pc
 

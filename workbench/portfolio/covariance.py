@@ -72,6 +72,9 @@ def returns_matrix(
     ((2, 2), ['A', 'B'])
     """
     if _is_pandas_frame(returns):
+        from workbench._extras import require
+
+        require("pandas", "pyarrow")
         returns = pl.from_pandas(returns, nan_to_null=False)
     if isinstance(returns, pl.DataFrame):
         values, names = _frame_values(returns)

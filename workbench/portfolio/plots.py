@@ -16,6 +16,9 @@ __all__ = ["plot_portfolio", "plot_weights", "plot_risk_contributions", "plot_eq
 
 
 def _hv() -> Any:
+    from workbench._extras import require
+
+    require("dashboards", "hvplot")
     import holoviews as hv
     import hvplot.polars  # noqa: F401  (registers .hvplot on polars frames)
 

@@ -52,6 +52,9 @@ def _as_frame(name: str, frame: Any) -> pl.DataFrame:
     if isinstance(frame, pl.LazyFrame):
         return frame.collect()
     if type(frame).__module__.startswith("pandas") and hasattr(frame, "columns"):
+        from workbench._extras import require
+
+        require("pandas", "pyarrow")
         return pl.from_pandas(frame)
     raise InvalidParameterError(
         f"artifact `{name}` must be a polars DataFrame; got {type(frame).__name__}. "

@@ -79,6 +79,10 @@ def create_engine(url: str) -> sa.Engine:
                 ) from exc
     else:
         kwargs["pool_pre_ping"] = True
+        if backend == "postgresql" and parsed.get_driver_name() == "psycopg":
+            from workbench._extras import require
+
+            require("postgres")
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:

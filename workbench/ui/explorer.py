@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import param
-
+from workbench._extras import require
 from workbench.errors import WorkbenchError
 from workbench.strategies import BUILTIN
+
+require("dashboards", "panel", "pyarrow")
+import param  # noqa: E402  (Panel's own dependency: the [dashboards] extra)
 
 __all__ = ["BacktestExplorer"]
 

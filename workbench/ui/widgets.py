@@ -24,6 +24,9 @@ def param_widget(name: str, param: Param, value: Any = None) -> Any:
     >>> type(w).__name__, w.start, w.end, w.value
     ('IntSlider', 2, 200, 10)
     """
+    from workbench._extras import require
+
+    require("dashboards", "panel")
     import panel as pn
 
     value = param.default if value is None else value
