@@ -18,7 +18,7 @@ from workbench._version import __version__
 
 configure_numba_cache()  # before anything imports numba
 
-_SUBMODULES = {"data", "store", "metrics", "strategies", "optimize", "portfolio", "nb", "errors", "indicators", "backtesting", "ui", "demo", "kernel"}
+_SUBMODULES = {"data", "store", "metrics", "strategies", "optimize", "portfolio", "nb", "errors", "indicators", "backtesting", "ui", "demo", "kernel", "jobs"}
 _ATTRS = {
     "backtest": ("workbench.backtesting", "backtest"),
     "BacktestConfig": ("workbench.backtesting", "BacktestConfig"),
@@ -27,6 +27,7 @@ _ATTRS = {
     "Param": ("workbench.strategies", "Param"),
     "Store": ("workbench.store", "Store"),
     "WorkbenchError": ("workbench.errors", "WorkbenchError"),
+    "record": ("workbench.jobs.record", "record"),
 }
 
 __all__ = ["__version__", *sorted(_SUBMODULES), *sorted(_ATTRS)]
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench import data, errors, metrics, optimize, portfolio, store, strategies  # noqa: F401
     from workbench.backtesting import BacktestConfig, BacktestResult, backtest  # noqa: F401
     from workbench.errors import WorkbenchError  # noqa: F401
+    from workbench.jobs.record import record  # noqa: F401
     from workbench.store import Store  # noqa: F401
     from workbench.strategies import Param, Strategy  # noqa: F401
 

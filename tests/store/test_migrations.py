@@ -14,9 +14,9 @@ from workbench.errors import InvalidParameterError, SchemaVersionError, StoreErr
 from workbench.store import Store
 from workbench.store._migrate import MIGRATIONS_DIR, head_revision
 
-STORE_TABLES = {"datasets", "runs", "trials"}
+STORE_TABLES = {"datasets", "runs", "trials", "batches", "jobs"}
 # Every revision shipped, in order; a new migration appends to this list.
-REVISIONS = ["0001", "0002"]
+REVISIONS = ["0001", "0002", "0003"]
 
 
 def _tables(url: str) -> set[str]:

@@ -126,13 +126,14 @@ def kernel_install(
 
 
 def _register_subcommands() -> None:
-    from workbench.cli import backtest, data, runs
+    from workbench.cli import backtest, batch, data, runs
 
     app.add_typer(data.app, name="data")
     app.add_typer(backtest.app, name="backtest")
     app.add_typer(runs.app, name="runs")
     app.add_typer(runs.db_app, name="db")
     app.add_typer(kernel_app, name="kernel")
+    app.add_typer(batch.app, name="batch")
 
 
 _register_subcommands()

@@ -21,7 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-__all__ = ["UTCDateTime", "Dataset", "Run", "Trial", "RUN_STATUSES", "TERMINAL_STATUSES", "TRIAL_STATES"]
+__all__ = [
+    "UTCDateTime", "Dataset", "Run", "Trial", "Batch", "Job", "RUN_STATUSES", "TERMINAL_STATUSES",
+    "TRIAL_STATES", "JOB_STATES",
+]
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 """Every status a run can have, in lifecycle order."""
@@ -31,6 +34,9 @@ TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 
 TRIAL_STATES = ("complete", "failed", "pruned")
 """States of an optimization trial."""
+
+JOB_STATES = RUN_STATUSES
+"""States of a batch job: ``queued → running → succeeded | failed | cancelled``."""
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -151,3 +157,66 @@ class Trial(SQLModel, table=True):
     started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     duration_s: float | None = Field(default=None, sa_type=sa.Float, nullable=True)
+
+
+class Batch(SQLModel, table=True):
+    """``batches``: one row per batch of notebook jobs (revision 0003).
+
+    ``notebook`` is the absolute path of the input notebook, ``options`` the runner's settings
+    (timeout, retries, ...), ``output_dir`` where each job's working directory lives.
+    :mod:`workbench.jobs` reads and writes it.
+    """
+
+    __tablename__ = "batches"
+
+    id: str = Field(sa_type=sa.String(64), primary_key=True)
+    name: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    notebook: str = Field(sa_type=sa.Text, nullable=False)
+    kernel_name: str = Field(sa_type=sa.String(255), nullable=False)
+    output_dir: str = Field(sa_type=sa.Text, nullable=False)
+    options: dict[str, Any] = Field(sa_column=_json_column(nullable=False))
+    n_jobs: int = Field(sa_type=sa.Integer, nullable=False)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class Job(SQLModel, table=True):
+    """``jobs``: one row per parameterized notebook execution of a batch (revision 0003).
+
+    A claimant moves a job ``queued → running`` with a conditional update that also sets a fresh
+    ``claim`` token; every later write of that execution is conditional on the token, so a job
+    taken away (cancelled, or re-queued after its ``heartbeat_at`` went stale) cannot be
+    overwritten by the execution that lost it.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        sa.UniqueConstraint("batch_id", "number", name="uq_jobs_batch_id_number"),
+        sa.Index("ix_jobs_batch_id_state", "batch_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(64),
+            sa.ForeignKey("batches.id", name="fk_jobs_batch_id_batches", ondelete="CASCADE"),
+            nullable=False,
+        ),
+    )
+    number: int = Field(sa_type=sa.Integer, nullable=False)
+    params: dict[str, Any] = Field(sa_column=_json_column(nullable=False))
+    state: str = Field(sa_type=sa.String(16), nullable=False)
+    attempts: int = Field(sa_type=sa.Integer, nullable=False)
+    claim: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
+    worker: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    queued_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    heartbeat_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    duration_s: float | None = Field(default=None, sa_type=sa.Float, nullable=True)
+    workdir: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    output_path: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    html_path: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    values: dict[str, Any] = Field(sa_column=_json_column(nullable=False))
+    error: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    failed_cell: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+    traceback: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
