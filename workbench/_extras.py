@@ -97,7 +97,8 @@ EXTRAS: dict[str, tuple[str, tuple[Package, ...]]] = {
     "batch": (
         "batch jobs: notebooks and sweeps run by papermill on a Dask cluster",
         (_p("distributed", "distributed", "2024.1"), _p("dask", "dask", "2024.1"),
-         _p("papermill", "papermill", "2.5")),
+         _p("papermill", "papermill", "2.5"), _p("nbconvert", "nbconvert", "7.0"),
+         _p("ipykernel", "ipykernel", "6.25")),
     ),
     "ml": (
         "machine-learning strategies (XGBoost; the CPU-only wheel xgboost-cpu, or [ml-gpu])",

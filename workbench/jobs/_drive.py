@@ -33,6 +33,9 @@ def connect(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
     """A Dask client on ``scheduler`` (or ``$WORKBENCH_DASK_SCHEDULER``), else on a new
     ``LocalCluster`` of ``workers`` single-thread processes (default: one per core); with the
     cluster to close (``None`` for an existing scheduler)."""
+    from workbench._extras import require
+
+    require("batch", "distributed")
     from distributed import Client, LocalCluster
 
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None

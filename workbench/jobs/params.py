@@ -92,6 +92,9 @@ def notebook_params(notebook: Any) -> dict[str, NotebookParam]:
     InvalidParameterError
         The path does not exist or is not a notebook, or no cell is tagged ``parameters``.
     """
+    from workbench._extras import require
+
+    require("batch")
     import nbformat
     from papermill.translators import PythonTranslator
 
