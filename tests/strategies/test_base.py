@@ -110,8 +110,10 @@ def test_copy_and_pickle_round_trip():
 def test_repr_and_spec():
     s = SmaCross(fast=7, direction="both")
     assert repr(s) == "SmaCross(fast=7, slow=20, direction='both')"
+    from workbench.strategies._code import code_of
+
     assert s.spec() == {"name": "SmaCross", "module": "workbench.strategies.builtin", "version": "1",
-                        "params": {"fast": 7, "slow": 20, "direction": "both"}}
+                        "code": code_of(SmaCross).hash, "params": {"fast": 7, "slow": 20, "direction": "both"}}
     assert s.name == "SmaCross"
 
 

@@ -253,17 +253,34 @@ class BacktestResult:
     def run_id(self) -> str:
         return run_id_of(self.spec)
 
-    def save(self, store: Store | None = None, *, name: str | None = None) -> str:
-        """Record this run (spec, metrics, equity/trades/orders as Parquet) in the store; returns its id."""
+    def save(self, store: Store | None = None, *, name: str | None = None, keep_data: bool | None = None) -> str:
+        """Record this run in the store; returns its id.
+
+        The run keeps its spec, metrics, equity/trades/orders as Parquet, the strategy's source
+        (so :meth:`Store.rerun <workbench.store.Store.rerun>` can run it again, notebook strategies
+        included) and, with ``keep_data``, the bars themselves.
+
+        Parameters
+        ----------
+        store : Store, optional
+            Default: ``Store()``.
+        name : str, optional
+            A label (default: the strategy's repr).
+        keep_data : bool, optional
+            Store the bars with the run. Default: when they are not a registered dataset of the
+            store and hold at most :data:`KEEP_DATA_CELLS` values.
+        """
         from workbench.store import Store
+        from workbench.store.rerun import run_artifacts
 
         store = store or Store()
         now = datetime.now(timezone.utc)
+        artifacts = {"equity": self.equity, "trades": self.trades, "orders": self.orders}
+        artifacts.update(run_artifacts(store, type(self.strategy), self.bars, self.dataset_hash, keep_data=keep_data))
         store.save_run(
-            self.run_id, kind="backtest", spec=self.spec, dataset_hash=self.dataset_hash,
+            self.run_id, kind=self.spec["kind"], spec=self.spec, dataset_hash=self.dataset_hash,
             metrics=self.stats.to_dict(), status="succeeded", name=name or repr(self.strategy),
-            artifacts={"equity": self.equity, "trades": self.trades, "orders": self.orders},
-            started_at=now, finished_at=now,
+            artifacts=artifacts, started_at=now, finished_at=now,
         )
         return self.run_id
 

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 import workbench.data as wd
-from workbench._paths import workbench_home
-from workbench.errors import DataValidationError, InvalidParameterError, did_you_mean
+from workbench.errors import InvalidParameterError, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.store import DatasetRecord, Store
@@ -53,7 +52,9 @@ def check_name(name: str) -> str:
 
 def copy_path(name: str) -> Path:
     """Where the imported copy of dataset ``name`` is kept: ``$WORKBENCH_HOME/datasets/<name>.parquet``."""
-    return workbench_home() / "datasets" / f"{check_name(name)}.parquet"
+    from workbench.store.datasets import copy_path as _copy_path
+
+    return _copy_path(check_name(name))
 
 
 def _looks_like_file(ref: str) -> bool:
@@ -100,24 +101,9 @@ def _registered(store: Store, name: str) -> DatasetRecord | None:
 
 
 def _load_registered(record: DatasetRecord) -> pl.DataFrame:
-    if record.source.startswith("sample:"):
-        bars = wd.sample(record.source.removeprefix("sample:"))
-    else:
-        copy = copy_path(record.name) if _NAME.match(record.name) else None
-        if copy is not None and copy.is_file():
-            bars = wd.validate(pl.read_parquet(copy))
-        else:
-            bars = wd.load(record.source)
-            if "symbol" not in bars.columns and len(record.symbols) == 1 and wd.content_hash(bars) != record.content_hash:
-                bars = wd.load(record.source, symbol=record.symbols[0])  # imported with --symbol
-    digest = wd.content_hash(bars)
-    if digest != record.content_hash:
-        raise DataValidationError(
-            f"dataset {record.name!r} changed since it was registered: its content hash is now "
-            f"{digest[:12]}, the store has {record.content_hash[:12]}. Fix: register it again with "
-            f"`workbench data import {record.source} --name {record.name}`."
-        )
-    return bars
+    from workbench.store.datasets import load_registered
+
+    return load_registered(record)
 
 
 def import_file(store: Store, path: Path, *, name: str, symbol: str | None = None,

@@ -10,7 +10,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from workbench.cli._output import format_value, metrics_table, stdout
+from workbench.cli._output import format_value, metrics_table, spinner, stdout
 
 __all__ = ["app", "db_app"]
 
@@ -91,6 +91,44 @@ def show(
         for name, rel in sorted(rec.artifacts.items()):
             table.add_row(escape(name), escape(str(artifacts_dir / rel)))
         out.print(table)
+
+
+@app.command("verify")
+def verify(
+    run_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="Run id, or a unique prefix of it.")] = None,
+    all_runs: Annotated[bool, typer.Option("--all", help="Verify every run that can be re-run.")] = False,
+) -> None:
+    """Re-run stored runs from their spec and compare every metric and artifact bit for bit.
+
+    Exit code 0 when every run reproduces, 1 when one differs or cannot be re-run, 2 for bad usage.
+    """
+    from workbench.errors import WorkbenchError
+    from workbench.store import Store
+
+    if (run_id is None) == (not all_runs):
+        typer.echo("error: give a run ID or --all (not both).", err=True)
+        raise typer.Exit(2)
+    out = stdout()
+    failed = 0
+    with Store() as store:
+        ids = [store.run(run_id).id] if run_id else store.runs()["id"].to_list()
+        for rid in ids:
+            try:
+                with spinner(f"re-running {rid}"):
+                    report = store.verify(rid)
+            except WorkbenchError as exc:
+                failed += 1
+                out.print(f"{rid}  cannot re-run: {exc}", markup=False, soft_wrap=True)
+                continue
+            if report.equal:
+                out.print(f"{rid}  {report.kind}  equal ({len(report.checks)} checks)", markup=False)
+            else:
+                failed += 1
+                out.print(f"{rid}  {report.kind}  DIFFERS: " + "; ".join(
+                    f"{c.what} {c.name}: {c.detail}" for c in report.differences[:10]), markup=False, soft_wrap=True)
+    out.print(f"{len(ids) - failed} of {len(ids)} run(s) reproduce bit for bit.", markup=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

@@ -194,14 +194,15 @@ def run_sweep(data: ev.Dataset, space: SearchSpace, sets: pl.DataFrame, cfg: Bac
     spec = {
         "kind": "optimization", "method": method, "space": space.describe(), "metric": obj.name,
         "goal": obj.goal, "config": cfg.to_dict(), "dataset_hash": data.hash,
-        "engine": evaluator.name, "workbench_version": __version__, **(extra_spec or {}),
+        "engine": evaluator.name, "workbench_version": __version__, "overfit": bool(overfit), "pbo_sets": pbo_sets,
+        **(extra_spec or {}),
     }
     run_id = run_id_of(spec)
     sets = sets.with_row_index("set").with_columns(pl.col("set").cast(pl.Int64))
     if store is not None:
         from workbench.optimize.persist import evaluate_stored
 
-        values = evaluate_stored(store, run_id, spec, sets, evaluator, obj, data, name=name)
+        values = evaluate_stored(store, run_id, spec, sets, evaluator, obj, data, name=name, strategy=space.strategy)
     else:
         values, _ = evaluator.evaluate(sets.drop("set"))
     frame = _ranked(sets, values, evaluator.metric_names, obj)

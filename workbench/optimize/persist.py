@@ -52,14 +52,17 @@ def _json_float(v: Any) -> float:
 
 
 def evaluate_stored(store: Store, run_id: str, spec: dict[str, Any], sets: pl.DataFrame, evaluator: Any,
-                    obj: Objective, data: Dataset, *, name: str | None = None) -> np.ndarray:
+                    obj: Objective, data: Dataset, *, name: str | None = None, strategy: Any = None) -> np.ndarray:
     """Evaluate the ``sets`` (with their ``set`` numbers) not yet stored under ``run_id``, saving
     each chunk's trials as it finishes; return every set's metrics (stored ones read back)."""
     rec = _existing(store, run_id)
     label = name or f"{spec['method']} {spec['space']['strategy'].rsplit('.', 1)[-1]}"
     if rec is None:
+        from workbench.store.rerun import run_artifacts
+
+        kept = run_artifacts(store, strategy, data.frame, data.hash, keep_data=None) if strategy is not None else None
         store.save_run(run_id, kind="optimization", spec=spec, status="running", dataset_hash=data.hash,
-                       name=label, started_at=_now())
+                       name=label, started_at=_now(), artifacts=kept)
     elif rec.status != "running":
         store.update_run(run_id, status="running")
     names = list(evaluator.metric_names)
@@ -124,15 +127,8 @@ def trials(run_id: str, *, store: Store | None = None) -> pl.DataFrame:
     return store.trials(store.run(run_id).id)
 
 
-def save_study(store: Store, study: Any, spec: dict[str, Any], *, dataset_hash: str,
-               metric_names: list[str], name: str | None = None) -> str:
-    """Record an Optuna ``study`` as an optimization run with one trial row per Optuna trial."""
-    from workbench.backtesting.result import run_id_of
-
-    run_id = run_id_of({**spec, "study_name": study.study_name})
-    if _existing(store, run_id) is None:
-        store.save_run(run_id, kind="optimization", spec={**spec, "study_name": study.study_name}, status="running",
-                       dataset_hash=dataset_hash, name=name or f"study {study.study_name}", started_at=_now())
+def study_rows(study: Any, metric_names: list[str]) -> list[dict[str, Any]]:
+    """One trial row per finished Optuna trial of ``study`` (complete, pruned or failed)."""
     rows = []
     for t in study.trials:
         state = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}.get(t.state.name)
@@ -150,6 +146,20 @@ def save_study(store: Store, study: Any, spec: dict[str, Any], *, dataset_hash: 
             "finished_at": end.astimezone(dt.timezone.utc) if end else None,
             "duration_s": (end - start).total_seconds() if start and end else None,
         })
+    return rows
+
+
+def save_study(store: Store, study: Any, spec: dict[str, Any], *, dataset_hash: str,
+               metric_names: list[str], name: str | None = None, artifacts: dict[str, Any] | None = None) -> str:
+    """Record an Optuna ``study`` as an optimization run with one trial row per Optuna trial."""
+    from workbench.backtesting.result import run_id_of
+
+    run_id = run_id_of({**spec, "study_name": study.study_name})
+    if _existing(store, run_id) is None:
+        store.save_run(run_id, kind="optimization", spec={**spec, "study_name": study.study_name}, status="running",
+                       dataset_hash=dataset_hash, name=name or f"study {study.study_name}", started_at=_now(),
+                       artifacts=artifacts)
+    rows = study_rows(study, metric_names)
     store.save_trials(run_id, rows)
     summary: dict[str, Any] = {"n_trials": len(rows), "study_name": study.study_name}
     completed = [t for t in study.trials if t.state.name == "COMPLETE"]

@@ -85,8 +85,9 @@ class SearchSpace:
     def describe(self) -> dict[str, Any]:
         """A JSON-ready description (part of an optimization's spec)."""
         return {
-            "strategy": f"{self.strategy.__module__}.{self.strategy.__qualname__}",
+            "strategy": f"{_origin(self.strategy)}.{self.strategy.__qualname__}",
             "version": self.strategy.version,
+            "code": _code_hash(self.strategy),
             "dims": {d.name: (list(d.values) if d.values is not None else {"low": d.low, "high": d.high})
                      for d in self.dims},
             "constraints": list(self.constraints),
@@ -170,6 +171,18 @@ class SearchSpace:
                 f"no parameter set satisfies the constraints {list(self.constraints)} of "
                 f"{self.strategy.__name__} over {shown}. Widen the ranges or relax the constraint."
             )
+
+
+def _code_hash(cls: type[Strategy]) -> str:
+    from workbench.strategies._code import code_of
+
+    return code_of(cls).hash
+
+
+def _origin(cls: type[Strategy]) -> str:
+    from workbench.strategies._code import origin_of
+
+    return origin_of(cls)
 
 
 def _show(d: Dimension) -> str:

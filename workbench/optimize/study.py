@@ -270,15 +270,18 @@ def study(
     )
     spec = {"kind": "optimization", "method": "study", "space": space.describe(), "metrics": [o.name for o in objs],
             "goals": [o.goal for o in objs], "config": cfg.to_dict(), "dataset_hash": data.hash,
-            "sampler": sampler if isinstance(sampler, str) else type(sampler).__name__}
+            "sampler": sampler if isinstance(sampler, str) else type(sampler).__name__, "seed": seed,
+            "n_trials": n_trials, "batch_size": batch, "engine": evaluator.name}
     if "workbench" not in s.user_attrs:
         s.set_user_attr("workbench", {k: v for k, v in spec.items() if k != "config"})
     _run(s, space, dists, fixed, evaluator, objs, n_trials, batch)
     target = store or db_store
     if target is not None:
         from workbench.optimize.persist import save_study
+        from workbench.store.rerun import run_artifacts
 
-        save_study(target, s, spec, dataset_hash=data.hash, metric_names=[o.name for o in objs])
+        kept = run_artifacts(target, cls, data.frame, data.hash, keep_data=None)
+        save_study(target, s, spec, dataset_hash=data.hash, metric_names=[o.name for o in objs], artifacts=kept)
     return s
 
 

@@ -579,6 +579,34 @@ class Store:
 
         return _trials.trial_numbers(self, run_id)
 
+    # -- reproducibility (workbench.store.rerun) -----------------------------------------------
+    def rerun(self, run_id: str) -> Any:
+        """Run the stored run ``run_id`` again from its spec; see :func:`workbench.store.rerun.rerun`.
+
+        The strategy comes from its module when that still holds the same code, else from the
+        source stored with the run, which is executed in this process (only on this call).
+        """
+        from workbench.store import rerun as _rerun
+
+        return _rerun.rerun(self, run_id)
+
+    def verify(self, run_id: str) -> Any:
+        """Re-run ``run_id`` and compare every metric and artifact bit for bit; returns a
+        :class:`~workbench.store.rerun.VerifyReport` (``report.equal``, ``report.differences``).
+
+        Examples
+        --------
+        >>> import tempfile, workbench as wb
+        >>> from workbench.strategies import SmaCross
+        >>> store = Store("sqlite://", artifacts_dir=tempfile.mkdtemp())
+        >>> run_id = wb.backtest(wb.data.sample("GOOG"), SmaCross()).save(store)
+        >>> store.verify(run_id).equal
+        True
+        """
+        from workbench.store import rerun as _rerun
+
+        return _rerun.verify(self, run_id)
+
     def delete_run(self, run_id: str) -> None:
         """Delete the run ``run_id`` (the full id), its child runs and all their artifacts.
 

@@ -204,8 +204,15 @@ class Strategy:
         raise StrategyError(f"{cls.__name__} defines no decisions: override signals(), on_bar(), or set on_bar_nb.")
 
     def spec(self) -> dict[str, Any]:
-        """The JSON-ready identity of this strategy (part of a run's spec)."""
-        return {"name": self.name, "module": type(self).__module__, "version": self.version, "params": self.get_params()}
+        """The JSON-ready identity of this strategy (part of a run's spec): its name, module,
+        ``version``, the hash of its code (:func:`~workbench.strategies._code.code_of`: the class,
+        the helpers and Numba callbacks it uses, normalised so layout does not count) and its
+        parameters."""
+        from workbench.strategies._code import code_of, origin_of
+
+        cls = type(self)
+        return {"name": self.name, "module": origin_of(cls), "version": self.version, "code": code_of(cls).hash,
+                "params": self.get_params()}
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
