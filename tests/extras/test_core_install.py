@@ -155,3 +155,16 @@ def test_an_optional_package_below_its_floor_is_named_with_both_versions(core: P
     assert got.stdout.startswith("MissingExtraError psycopg 3.0.18 is installed, 3.1 or newer is needed: "
                                  "this needs the [postgres] extra")
     assert _install_hint("postgres") in got.stdout
+
+
+def test_doctor_names_each_missing_extra_with_what_it_would_enable(core: Path, tmp_path: Path):
+    done = _run(core, "", tmp_path, "-m", "workbench", "doctor", "--json")
+    assert done.returncode == 0, done.stderr
+    findings = {f["name"]: f for f in json.loads(done.stdout)}
+    assert findings["numba"]["ok"] and findings["cvxpy-base"]["ok"]
+    for extra, (enables, _) in EXTRAS.items():
+        assert findings[extra]["ok"] is False
+        assert findings[extra]["enables"] == f"{enables} — pip install 'quant-workbench[{extra}]'"
+        assert "is not installed" in findings[extra]["detail"]
+    plain = _run(core, "", tmp_path, "-m", "workbench", "doctor")
+    assert "Missing extras: " + ", ".join(EXTRAS) in plain.stdout

@@ -126,7 +126,7 @@ def kernel_install(
 
 
 def _register_subcommands() -> None:
-    from workbench.cli import backtest, batch, data, runs
+    from workbench.cli import backtest, batch, data, doctor, runs
 
     app.add_typer(data.app, name="data")
     app.add_typer(backtest.app, name="backtest")
@@ -134,6 +134,7 @@ def _register_subcommands() -> None:
     app.add_typer(runs.db_app, name="db")
     app.add_typer(kernel_app, name="kernel")
     app.add_typer(batch.app, name="batch")
+    app.command("doctor")(doctor.doctor)
 
 
 _register_subcommands()
