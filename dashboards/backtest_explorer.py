@@ -1,12 +1,11 @@
-"""Backtest explorer — serve with:  panel serve dashboards/backtest_explorer.py
+"""Backtest explorer — serve with:  panel serve dashboards/backtest_explorer.py  (or: workbench dashboard)
 
 Pick a sample dataset and a built-in strategy; the parameter widgets come from the strategy's
 own declarations, and every change re-runs the backtest.
 """
 
-import panel as pn
+from workbench.ui.pages import explorer_page
+from workbench.ui.server import offline_panel
 
-from workbench.ui.explorer import BacktestExplorer
-
-pn.extension("tabulator")
-BacktestExplorer().view().servable(title="Quant Workbench — backtest explorer")
+offline_panel("tabulator")
+explorer_page().servable(title="Quant Workbench — backtest explorer")

@@ -135,6 +135,10 @@ def _register_subcommands() -> None:
     app.add_typer(kernel_app, name="kernel")
     app.add_typer(batch.app, name="batch")
     app.command("doctor")(doctor.doctor)
+    from workbench.cli import dashboard
+
+    app.command("dashboard")(dashboard.dashboard)
+    app.command("voila")(dashboard.voila)
 
 
 _register_subcommands()

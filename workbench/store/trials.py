@@ -38,7 +38,7 @@ from workbench.store.models import TRIAL_STATES, Run, Trial
 if TYPE_CHECKING:
     from workbench.store.store import Store
 
-__all__ = ["TRIAL_COLUMNS", "save_trials", "trials", "trial_numbers"]
+__all__ = ["TRIAL_COLUMNS", "save_trials", "trials", "trials_after", "trial_numbers"]
 
 _TRIALS: sa.Table = Trial.__table__  # type: ignore[attr-defined]
 _RUNS: sa.Table = Run.__table__  # type: ignore[attr-defined]
@@ -133,6 +133,33 @@ def trials(store: Store, run_id: str) -> pl.DataFrame:
     query = sa.select(_TRIALS).where(_TRIALS.c.run_id == run_id).order_by(_TRIALS.c.number)
     with store._db_errors(f"read trials of run {run_id!r} from"), store.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
+    return _frame(rows)
+
+
+def trials_after(store: Store, run_id: str, after: int = 0) -> tuple[pl.DataFrame, int]:
+    """The trials of ``run_id`` written since row ``after`` (0: all), as :func:`trials` frames
+    them, and the cursor to pass next time: a live view reads only what is new.
+
+    A trial written again (same ``number``) keeps its row, so it is not returned twice.
+
+    >>> import tempfile
+    >>> from workbench.store import Store
+    >>> with Store("sqlite://", artifacts_dir=tempfile.mkdtemp()) as store:
+    ...     _ = store.save_run("opt1", kind="optimization", spec={}, status="running")
+    ...     _ = store.save_trials("opt1", [{"number": 0, "value": 0.1}, {"number": 1, "value": 0.2}])
+    ...     first, cursor = trials_after(store, "opt1")
+    ...     _ = store.save_trials("opt1", [{"number": 2, "value": 0.3}])
+    ...     new, cursor = trials_after(store, "opt1", cursor)
+    ...     first.height, new["number"].to_list()
+    (2, [2])
+    """
+    query = sa.select(_TRIALS).where(_TRIALS.c.run_id == run_id, _TRIALS.c.id > int(after)).order_by(_TRIALS.c.id)
+    with store._db_errors(f"read trials of run {run_id!r} from"), store.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return _frame(rows), (int(rows[-1]["id"]) if rows else int(after))
+
+
+def _frame(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     fixed = [pl.Series(n, [r[n] for r in rows], dtype=d) for n, d in TRIAL_COLUMNS.items()]
     params = [dict(r["params"]) for r in rows]
     metrics = [flatten_metrics(r["metrics"]) for r in rows]
