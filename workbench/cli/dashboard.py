@@ -29,8 +29,11 @@ def dashboard(
     JavaScript and CSS come from the server itself (it works offline). Binds 127.0.0.1 unless
     --address says otherwise; then --password (or WORKBENCH_DASHBOARD_PASSWORD) is required.
     """
-    from workbench.ui.pages import PAGES
+    from workbench._extras import require
     from workbench.ui.server import check_bind, check_port, serve_panel
+
+    require("dashboards")
+    from workbench.ui.pages import PAGES
 
     check_bind(address, password, flag="--password", env="WORKBENCH_DASHBOARD_PASSWORD")
     port = check_port(address, port)
@@ -62,8 +65,10 @@ def voila(
                                               help="Access token (required off the loopback).")] = None,
 ) -> None:
     """Serve a notebook as an app with Voila (offline: plots carry their own JavaScript)."""
+    from workbench._extras import require
     from workbench.ui.server import check_bind, check_port
 
+    require("dashboards")
     check_bind(address, token, flag="--token", env="WORKBENCH_VOILA_TOKEN")
     path = Path(notebook)
     if not path.suffix:

@@ -118,6 +118,9 @@ def websocket_origins(address: str, port: int) -> list[str]:
 
 def offline_panel(*extensions: str) -> Any:
     """Load Panel with inline resources (JavaScript and CSS from the server, no CDN)."""
+    from workbench._extras import require
+
+    require("dashboards")
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     import panel as pn
 
