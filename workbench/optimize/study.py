@@ -11,8 +11,9 @@ or machines work on one study. Optuna versions its tables with Alembic's default
 PostgreSQL store the studies live in the schema ``optuna`` of the same database, with a SQLite
 store in the file ``<store>-optuna.db`` beside it. :func:`store_storage_url` gives that URL, for
 ``optuna.load_study`` and ``optuna-dashboard <url>``. RDB storages record a heartbeat for the trials being
-evaluated; a worker killed mid-batch leaves its trials stale, the next batch of any worker marks
-them failed and re-queues their parameters, and the study still reaches its trial count.
+evaluated, written as each one is asked; a worker killed anywhere in a batch (while asking or
+evaluating) leaves its trials stale, the next batch of any worker marks them failed and re-queues
+their parameters, and the study still reaches its trial count.
 """
 
 from __future__ import annotations
@@ -311,17 +312,32 @@ def _run(s: optuna.Study, space: SearchSpace, dists: dict[str, Any], fixed: dict
 
 
 def _ask(s: optuna.Study, dists: dict[str, Any], k: int) -> list[Any]:
+    """Ask for ``k`` trials, writing each one's heartbeat as soon as it exists (RDB storages), so
+    a worker killed during the ask leaves trials that turn stale instead of RUNNING for ever."""
+    storage = s._storage
+    beat = getattr(storage, "get_heartbeat_interval", lambda: None)() is not None
+    trials = []
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
-        return [s.ask(fixed_distributions=dists) for _ in range(k)]
+        for _ in range(k):
+            trial = s.ask(fixed_distributions=dists)
+            if beat:
+                storage.record_heartbeat(trial._trial_id)
+            trials.append(trial)
+    return trials
 
 
 def _fail_stale(s: optuna.Study) -> None:
+    """Fail (and re-queue) the trials of killed workers: stale heartbeats, and trials asked by a
+    worker killed before their first heartbeat (:mod:`workbench.optimize._orphans`)."""
     import optuna
+
+    from workbench.optimize._orphans import fail_orphans
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(s)
+        fail_orphans(s)
 
 
 @contextlib.contextmanager
