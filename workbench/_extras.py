@@ -102,7 +102,7 @@ EXTRAS: dict[str, tuple[str, tuple[Package, ...]]] = {
     ),
     "ml": (
         "machine-learning strategies (XGBoost; the CPU-only wheel xgboost-cpu, or [ml-gpu])",
-        (_p("xgboost-cpu", "xgboost", "2.1", "xgboost"),),
+        (_p("xgboost-cpu", "xgboost", "2.1", "xgboost"), _p("vaderSentiment", "vaderSentiment", "3.3")),
     ),
     "reports": (
         "PDF reports of a run",
