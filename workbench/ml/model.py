@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from workbench._validate import check_int, check_number
-from workbench.errors import DataValidationError, InvalidParameterError, WorkbenchError
+from workbench.errors import DataValidationError, WorkbenchError
 from workbench.ml.scoring import Calibrator
 
 __all__ = ["ModelParams", "SignalModel", "check_features", "xgboost_module", "ModelLoadError"]
