@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +91,17 @@ def _first_done(futures: list[Any], timeout: float) -> list[Any]:
         time.sleep(0.01)
 
 
-def drive(batch_id: str, url: str, client: Any, *, stale_after_s: float | None = None) -> None:
-    """Run the batch's queued jobs on ``client`` until none is queued or running."""
+def drive(batch_id: str, url: str, client: Any, *, stale_after_s: float | None = None,
+          execute: Callable[[dict[str, Any]], str] | None = None) -> None:
+    """Run the batch's queued jobs on ``client`` until none is queued or running.
+
+    ``execute`` runs one claimed job on a worker (default
+    :func:`workbench.jobs._execute.run_job`); the benchmark swaps it to time the store and the
+    scheduler alone.
+    """
     from workbench.jobs._execute import run_job
 
+    execute = execute or run_job
     engine = _table.engine_for(url)
     batch = _table.batch_row(engine, batch_id)
     opts = batch["options"]
@@ -105,7 +113,7 @@ def drive(batch_id: str, url: str, client: Any, *, stale_after_s: float | None =
         _table.requeue_stale(engine, batch_id, stale)
         threads = sum(client.nthreads().values()) or 1
         for job in _table.claim(engine, batch_id, 2 * threads - len(in_flight)):
-            fut = client.submit(run_job, _spec(batch, job, url), pure=False,
+            fut = client.submit(execute, _spec(batch, job, url), pure=False,
                                 key=f"workbench-job-{batch_id}-{job['number']}-{job['claim']}")
             in_flight[fut] = job
         if not in_flight:

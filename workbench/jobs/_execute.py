@@ -11,6 +11,7 @@ failure: retried with exponential backoff up to ``retries`` times. A job whose e
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -26,6 +27,8 @@ from workbench.jobs.record import RECORD_ENV, read_records
 __all__ = ["run_job", "worker_name"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_REMOTE_SCRIPT = re.compile(r"<script[^>]*\ssrc=\"https?://[^\"]*\"[^>]*>\s*</script>")
+_HTML_LOCK = threading.Lock()
 
 
 def worker_name() -> str:
@@ -124,13 +127,22 @@ def _infrastructure(exc: BaseException) -> bool:
         isinstance(exc, RuntimeError) and ("kernel" in text and ("died" in text or "respond" in text)))
 
 
+@functools.lru_cache(maxsize=1)
+def _exporter() -> Any:
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(embed_images=True)  # loading its templates costs more than rendering a small notebook
+
+
 def _html(output: Path) -> str | None:
+    """The executed notebook rendered to a self-contained HTML file beside it."""
     if not output.is_file():
         return None
     import nbformat
-    from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(output, as_version=4))
+    with _HTML_LOCK:
+        body, _ = _exporter().from_notebook_node(nbformat.read(output, as_version=4))
+    body = _REMOTE_SCRIPT.sub("", body)  # offline: no require.js or MathJax from a CDN
     html = output.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return str(html)
