@@ -73,7 +73,7 @@ def test_save_records_the_run_with_its_params(cli, home) -> None:
         rec = store.run(res.run_id[:8])
         assert rec.spec["strategy"]["params"] == {"entry_window": 30, "exit_window": 15}
         assert rec.metrics["total_return"] == pytest.approx(res.stats.total_return, rel=1e-12)
-        assert set(rec.artifacts) == {"equity", "trades", "orders", "strategy", "bars"}
+        assert set(rec.artifacts) == {"equity", "trades", "orders", "strategy", "bars", "benchmark"}
 
 
 def test_backtest_a_file(cli, home, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from workbench._reportable import Reportable
 from workbench._version import __version__
 from workbench.data.frequency import frequency_of
 from workbench.nb.enums import ExitReason, OrderKind, OrderStatus, RejectReason
@@ -48,7 +49,7 @@ def run_id_of(spec: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class BacktestResult:
+class BacktestResult(Reportable):
     """What a backtest produced. Immutable; frames are polars, built when first read.
 
     Attributes
@@ -275,7 +276,8 @@ class BacktestResult:
 
         store = store or Store()
         now = datetime.now(timezone.utc)
-        artifacts = {"equity": self.equity, "trades": self.trades, "orders": self.orders}
+        artifacts = {"equity": self.equity, "trades": self.trades, "orders": self.orders,
+                     "benchmark": pl.DataFrame({"ts": self.equity["ts"], "return": self.benchmark_returns})}
         artifacts.update(run_artifacts(store, type(self.strategy), self.bars, self.dataset_hash, keep_data=keep_data))
         store.save_run(
             self.run_id, kind=self.spec["kind"], spec=self.spec, dataset_hash=self.dataset_hash,

@@ -126,11 +126,12 @@ def kernel_install(
 
 
 def _register_subcommands() -> None:
-    from workbench.cli import backtest, batch, data, doctor, runs
+    from workbench.cli import backtest, batch, data, doctor, report, runs
 
     app.add_typer(data.app, name="data")
     app.add_typer(backtest.app, name="backtest")
     app.add_typer(runs.app, name="runs")
+    report.register(runs.app)
     app.add_typer(runs.db_app, name="db")
     app.add_typer(kernel_app, name="kernel")
     app.add_typer(batch.app, name="batch")

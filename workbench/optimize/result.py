@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from workbench._reportable import Reportable
 from workbench.errors import InvalidParameterError, WorkbenchError, did_you_mean
 from workbench.optimize import overfit as _of
 
@@ -146,7 +147,7 @@ class Stability:
 
 
 @dataclass(frozen=True, eq=False)
-class SweepResult:
+class SweepResult(Reportable):
     """The outcome of :func:`~workbench.optimize.grid` or :func:`~workbench.optimize.random`.
 
     Attributes

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from workbench._reportable import Reportable
 from workbench.backtesting.config import BacktestConfig
 from workbench.errors import InvalidParameterError, OptimizationError, did_you_mean
 from workbench.metrics import Stats, compute_stats
@@ -33,7 +34,7 @@ _SEARCHES = ("grid", "random", "study")
 
 
 @dataclass(frozen=True, eq=False)
-class WalkForwardResult:
+class WalkForwardResult(Reportable):
     """The outcome of :func:`walk_forward`.
 
     Attributes
