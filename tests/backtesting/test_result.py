@@ -166,7 +166,7 @@ def test_save_writes_a_run_with_artifacts(res, tmp_path):
         assert rec.spec["config"]["fees"] == 0.001 and rec.spec["strategy"]["name"] == "SmaCross"
         assert rec.metrics["n_trades"] == res.stats.n_trades
         assert rec.metrics["sharpe_ratio"] == pytest.approx(res.stats.sharpe_ratio, rel=1e-12)
-        assert set(rec.artifacts) == {"equity", "trades", "orders", "benchmark"}
+        assert set(rec.artifacts) == {"equity", "trades", "orders", "benchmark", "strategy", "bars"}
         for name in ("equity", "trades", "orders"):
             assert store.load_artifact(run_id, name).equals(getattr(res, name))
         assert res.save(store) == run_id  # saving again replaces the run
