@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from workbench._paths import workbench_home
+from workbench._reportable import Reportable
 from workbench._validate import check_int, check_number
 from workbench.errors import InvalidParameterError, JobError
 from workbench.jobs import _table
@@ -70,7 +71,7 @@ def prepare(notebook: str | Path, grid: Any = None, *, params: Mapping[str, Sequ
     return nb_path, [check_params(declared, job) for job in jobs]
 
 
-class BatchHandle:
+class BatchHandle(Reportable):
     """A batch in the store, from any process: its state, its jobs, its results.
 
     Obtained from :func:`submit` or :func:`batch`. Every method reads the store, so a handle

@@ -110,6 +110,14 @@ def _frame_json(name: str, frame: pl.DataFrame) -> str:
     return json.dumps(body, separators=(",", ":"), allow_nan=False)
 
 
+def _flat_only(name: str, frame: pl.DataFrame) -> None:
+    nested = [c for c, d in frame.schema.items() if d.is_nested()]
+    if nested:
+        raise DataValidationError(
+            f"frame {name!r} has nested column(s) {', '.join(map(repr, nested))}, which CSV and JSON exports do not "
+            "hold. Fix: export it with formats=('parquet',).")
+
+
 def _csv_frame(frame: pl.DataFrame) -> pl.DataFrame:
     exprs = []
     for c, d in frame.schema.items():
@@ -126,6 +134,9 @@ def export_frames(frames: dict[str, pl.DataFrame], stats: dict[str, Any], direct
     """Write ``frames`` and ``stats`` into ``directory`` (created; files replaced atomically)."""
     fmts = check_formats(formats)
     all_frames = dict(frames) | {"stats": stats_frame(stats)}
+    for name, frame in all_frames.items():
+        if "csv" in fmts or "json" in fmts:
+            _flat_only(name, frame)
     with atomic_directory(directory) as root:
         for name, frame in all_frames.items():
             if "csv" in fmts:

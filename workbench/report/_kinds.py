@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["report_data", "stored_report_data"]
 
 _TS = pl.Datetime("us", "UTC")
+_RERUN_ARTIFACTS = ("strategy", "bars")
 
 
 def _range(ts: pl.Series) -> str:
@@ -224,6 +225,28 @@ def _walk_forward(result: Any) -> ReportData:
                       [Section("Folds", folds), Section("Stitched out-of-sample equity", chart)], frames, s.to_dict())
 
 
+def _batch(handle: Any) -> ReportData:
+    """A batch of notebook jobs (:mod:`workbench.jobs`): its status and its results table."""
+    from workbench.report._html import _figure_cell
+
+    tally = handle.status()
+    results = handle.results()
+    header = [("Batch id", handle.id), ("Kind", "batch"), ("Name", handle.name or ""), ("Notebook", handle.notebook),
+              ("Output directory", str(handle.output_dir)), ("Workbench version", __version__)]
+    rows = "".join(f"<tr><td>{state}</td>{_figure_cell('jobs.' + state, int(n), 'int', 'batch')}</tr>"
+                   for state, n in tally.items())
+    sections = [Section("Jobs by state", f'<table class="keep"><tbody>{rows}</tbody></table>')]
+    numeric = [c for c, d in results.schema.items() if d.is_numeric() and c not in ("number", "attempts")]
+    for col in numeric[:4]:
+        vals = results[col].cast(pl.Float64).to_numpy()
+        if np.isfinite(vals).sum() >= 2:
+            sections.append(Section(f"{col} by job", _svg.bar_chart(
+                f"{col} by job number", [str(n) for n in results["number"].to_list()], [(col, vals)], yfmt="num")))
+    sections.append(Section("Results", table_html(results, paged=True, max_rows=5_000)))
+    return ReportData("batch", f"Batch {handle.name or handle.id}", handle.id, header, None, sections,
+                      {"results": results}, {"jobs": tally})
+
+
 def report_data(result: Any) -> ReportData:
     """The :class:`ReportData` of any result the workbench returns."""
     from workbench.backtesting.result import BacktestResult
@@ -240,8 +263,10 @@ def report_data(result: Any) -> ReportData:
         return result
     if type(result).__module__.startswith("optuna"):
         return _study(result)
+    if type(result).__name__ == "BatchHandle":
+        return _batch(result)
     raise InvalidParameterError(
-        f"`result` must be a backtest, portfolio, sweep, study (optuna.Study) or walk-forward result; got "
+        f"`result` must be a backtest, portfolio, sweep, study (optuna.Study), walk-forward or batch result; got "
         f"{type(result).__name__}. Fix: pass what workbench.backtest, grid, study or walk_forward returned."
     )
 
@@ -255,8 +280,20 @@ def _artifact(store: Store, run_id: str, name: str, needed: bool) -> pl.DataFram
     return store.load_artifact(run_id, name)  # names a missing artifact or a deleted file
 
 
+def _stored_batch(batch_id: str, store: Store) -> Any:
+    """The batch ``batch_id`` of ``store``'s database, or None when there is none."""
+    from workbench.errors import JobError
+    from workbench.jobs import batch
+
+    try:
+        return batch(batch_id, url=store.engine.url.render_as_string(hide_password=False))
+    except JobError:
+        return None
+
+
 def stored_report_data(run_id: str, store: Store | None = None) -> ReportData:
-    """The :class:`ReportData` of a run in the store: its stored metrics and artifacts.
+    """The :class:`ReportData` of a run in the store (its stored metrics and artifacts), or of a
+    batch of notebook jobs with that id.
 
     Raises
     ------
@@ -266,12 +303,19 @@ def stored_report_data(run_id: str, store: Store | None = None) -> ReportData:
     from workbench.store import Store as _Store
 
     store = store or _Store()
-    rec = store.run(run_id)
+    try:
+        rec = store.run(run_id)
+    except StoreError:
+        handle = _stored_batch(run_id, store)
+        if handle is None:
+            raise
+        return _batch(handle)
     header = [("Run id", rec.id), ("Kind", rec.kind), ("Name", rec.name or ""), ("Status", rec.status),
               ("Content hash", rec.dataset_hash or ""), ("Spec", rec.spec_json),
               ("Workbench version", f"{rec.workbench_version} (saved) / {__version__} (report)"),
               ("Created", f"{rec.created_at:%Y-%m-%d %H:%M:%S} UTC")]
-    frames = {name: store.load_artifact(rec.id, name) for name in sorted(rec.artifacts)}
+    # the run's outputs; its strategy code and bars (kept to re-run it) are not
+    frames = {name: store.load_artifact(rec.id, name) for name in sorted(rec.artifacts) if name not in _RERUN_ARTIFACTS}
     metrics = dict(rec.metrics)
     t: Track | None = None
     sections: list[Section] = []
