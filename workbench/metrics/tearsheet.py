@@ -15,6 +15,10 @@ shows. Relation to quantstats, named where it differs on purpose:
 - ``probabilistic_sharpe_ratio``: Bailey & López de Prado's PSR of the per-bar excess returns
   against 0 (:func:`workbench.optimize.overfit.probabilistic_sharpe_ratio`); quantstats' variant
   deflates by the annualized Sharpe and is not compared.
+- Figures the tearsheet takes from :class:`~workbench.metrics.Stats` that quantstats computes from
+  per-bar returns: ``kelly_criterion``, ``win_rate`` and ``max_consecutive_wins``/``losses`` are
+  figures of closed *trades* here (quantstats counts up and down bars); the per-bar win rate is
+  ``win_rate_day`` and the period win rates beside it.
 
 >>> round(risk_of_ruin([0.01, -0.01, 0.02, 0.0]), 6)
 0.0016
