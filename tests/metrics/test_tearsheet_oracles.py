@@ -37,7 +37,7 @@ SERIES = _series()
 @pytest.fixture(params=sorted(SERIES))
 def case(request):
     r, b, rf = SERIES[request.param]
-    idx = pd.bdate_range("2015-01-01", periods=r.size, tz="UTC")
+    idx = pd.bdate_range("2015-01-01", periods=r.size)  # naive for quantstats; the same instants in UTC for us
     ts = pl.Series("ts", idx.as_unit("us").asi8, dtype=pl.Int64).cast(pl.Datetime("us", "UTC"))
     return r, b, rf, pd.Series(r, index=idx), pd.Series(b, index=idx), ts
 
@@ -148,3 +148,34 @@ def test_period_and_rolling_errors_name_the_parameter():
         mp.period_returns([0.1], ts)
     with pytest.raises(InvalidParameterError, match="`window` must be an integer >= 2"):
         mp.rolling_sharpe([0.1, 0.2], window=1, periods_per_year=252)
+
+
+def test_the_full_report_ratios_equal_quantstats(case):
+    qs = pytest.importorskip("quantstats")
+    r, b, _, rs, bs, _ = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        close(mt.gain_to_pain_ratio(r), qs.stats.gain_to_pain_ratio(rs))
+        close(mt.common_sense_ratio(r), qs.stats.common_sense_ratio(rs))
+        close(mt.cpc_index(r), qs.stats.cpc_index(rs))
+        close(mt.information_ratio(r, b), qs.stats.information_ratio(rs, bs))
+        close(mt.correlation(r, b) ** 2, qs.stats.r_squared(rs, bs))
+
+
+def test_expected_and_average_periods_equal_quantstats(case):
+    qs = pytest.importorskip("quantstats")
+    r, b, rf, rs, _, ts = case
+    tear = mt.tearsheet_stats(r, ts, equity=100 * np.cumprod(1 + r), init_cash=100.0, periods_per_year=PPY,
+                              risk_free=rf, benchmark=b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        close(mt.expected_return(r), qs.stats.expected_return(rs))
+        close(tear.expected_day, qs.stats.expected_return(rs))
+        close(tear.expected_month, qs.stats.expected_return(rs, aggregate="ME"))
+        close(tear.expected_year, qs.stats.expected_return(rs, aggregate="YE"))
+        close(tear.avg_up_month, qs.stats.avg_win(rs, aggregate="ME"))
+        close(tear.avg_down_month, qs.stats.avg_loss(rs, aggregate="ME"))
+        close(tear.best_day, qs.stats.best(rs))
+        close(tear.risk_of_ruin, qs.stats.risk_of_ruin(rs))
+        close(tear.smart_sharpe_ratio, qs.stats.sharpe(rs, rf=rf, periods=252, smart=True))
+        close(tear.r_squared, qs.stats.r_squared(rs, pd.Series(b, index=rs.index)))

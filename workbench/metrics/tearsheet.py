@@ -55,6 +55,11 @@ __all__ = [
     "recovery_factor",
     "correlation",
     "period_win_rate",
+    "gain_to_pain_ratio",
+    "common_sense_ratio",
+    "cpc_index",
+    "expected_return",
+    "information_ratio",
 ]
 
 _NAN = float("nan")
@@ -153,6 +158,79 @@ def correlation(returns: Any, benchmark: Any) -> float:
     return 0.0 if den == 0.0 else max(-1.0, min(1.0, float(np.dot(x, y)) / den))
 
 
+def gain_to_pain_ratio(returns: Any) -> float:
+    """Sum of the per-bar returns over the sum of the losing ones, in absolute value (quantstats'
+    ``gain_to_pain_ratio`` of daily bars); ``0/0 → 0``, ``x/0 → NaN``.
+
+    >>> gain_to_pain_ratio([0.02, -0.01, 0.03, -0.01])
+    1.5
+    """
+    r = as_series("returns", returns)
+    return safe_ratio(float(r.sum()), -float(r[r < 0].sum()))
+
+
+def _profit_factor(r: np.ndarray) -> float:
+    return safe_ratio(float(r[r >= 0].sum()), -float(r[r < 0].sum()))
+
+
+def common_sense_ratio(returns: Any) -> float:
+    """Profit factor of the per-bar returns times :func:`~workbench.metrics.tail_ratio`
+    (quantstats' ``common_sense_ratio``).
+
+    >>> round(common_sense_ratio([0.02, -0.01, 0.03, -0.01, 0.0]), 6)
+    7.0
+    """
+    from workbench.metrics.distribution import _tail_ratio
+
+    r = as_series("returns", returns)
+    return _profit_factor(r) * _tail_ratio(r)
+
+
+def cpc_index(returns: Any) -> float:
+    """Profit factor × :func:`period_win_rate` × mean win over mean loss of the per-bar returns
+    (quantstats' ``cpc_index``).
+
+    >>> round(cpc_index([0.02, -0.01, 0.03, -0.01]), 6)
+    3.125
+    """
+    r = as_series("returns", returns)
+    wins, losses = r[r > 0], r[r < 0]
+    if wins.size == 0 or losses.size == 0:
+        return 0.0 if wins.size == 0 else _NAN
+    return _profit_factor(r) * period_win_rate(r) * float(wins.mean()) / abs(float(losses.mean()))
+
+
+def expected_return(returns: Any) -> float:
+    """Geometric mean of ``returns``: ``prod(1 + r) ** (1 / n) - 1`` (quantstats' ``expected_return``).
+
+    >>> round(expected_return([0.1, -0.1, 0.21]), 6)
+    0.062038
+    """
+    from workbench.metrics.returns import _annualize_growth
+
+    r = as_series("returns", returns)
+    return _annualize_growth(float(np.prod(1.0 + r)), 1.0 / r.size)
+
+
+def information_ratio(returns: Any, benchmark: Any) -> float:
+    """Mean over sample standard deviation of the active returns ``returns - benchmark``, per bar
+    (not annualized, as quantstats' ``information_ratio``); 0.0 for a constant active return.
+
+    >>> round(information_ratio([0.02, 0.01, 0.03], [0.01, 0.01, 0.01]), 6)
+    1.0
+    """
+    r, b = as_series("returns", returns), as_series("benchmark", benchmark)
+    if r.size != b.size:
+        from workbench.errors import DataValidationError
+
+        raise DataValidationError(f"`benchmark` must have one return per bar ({r.size}); got {b.size}.")
+    active = r - b
+    from workbench.metrics.returns import _sample_std
+
+    sd = _sample_std(active)
+    return 0.0 if sd == 0.0 else float(active.mean()) / sd
+
+
 @dataclass(frozen=True, slots=True)
 class TearsheetStats:
     """The figures of a tearsheet beyond :class:`~workbench.metrics.Stats` (see the module).
@@ -167,6 +245,16 @@ class TearsheetStats:
     recovery_factor: float = _f("Ratios", "Recovery factor", "num")
     risk_of_ruin: float = _f("Risk", "Risk of ruin", "pct")
     correlation: float = _f("Ratios", "Correlation", "num")
+    r_squared: float = _f("Ratios", "R²", "num")
+    information_ratio: float = _f("Ratios", "Information ratio (per bar)", "num")
+    gain_to_pain_ratio: float = _f("Ratios", "Gain/pain ratio", "num")
+    common_sense_ratio: float = _f("Ratios", "Common sense ratio", "num")
+    cpc_index: float = _f("Ratios", "CPC index", "num")
+    expected_day: float = _f("Periods", "Expected daily return", "pct")
+    expected_month: float = _f("Periods", "Expected monthly return", "pct")
+    expected_year: float = _f("Periods", "Expected yearly return", "pct")
+    avg_up_month: float = _f("Periods", "Average up month", "pct")
+    avg_down_month: float = _f("Periods", "Average down month", "pct")
     best_day: float = _f("Periods", "Best day", "pct")
     worst_day: float = _f("Periods", "Worst day", "pct")
     best_month: float = _f("Periods", "Best month", "pct")
@@ -215,12 +303,21 @@ def tearsheet_stats(returns: Any, ts: Any, *, equity: Any, init_cash: float, per
         "recovery_factor": recovery_factor(equity, init_cash=init_cash),
         "risk_of_ruin": risk_of_ruin(r),
         "correlation": _NAN if benchmark is None else correlation(r, benchmark),
+        "information_ratio": _NAN if benchmark is None else information_ratio(r, benchmark),
+        "gain_to_pain_ratio": gain_to_pain_ratio(r), "common_sense_ratio": common_sense_ratio(r),
+        "cpc_index": cpc_index(r),
     }
+    out["r_squared"] = out["correlation"] ** 2
     for every, name in (("1d", "day"), ("1mo", "month"), ("1q", "quarter"), ("1y", "year")):
         p = _periods.period_returns(r, ts, every=every)["return"].to_numpy()
         out[f"win_rate_{name}"] = period_win_rate(p)
         if name != "quarter":
             out[f"best_{name}"], out[f"worst_{name}"] = float(p.max()), float(p.min())
+            out[f"expected_{name}"] = expected_return(p)
+        if name == "month":
+            up, down = p[p > 0], p[p < 0]
+            out["avg_up_month"] = float(up.mean()) if up.size else _NAN
+            out["avg_down_month"] = float(down.mean()) if down.size else _NAN
     return TearsheetStats(**{k: (_NAN if isinstance(v, float) and math.isinf(v) else v) for k, v in out.items()})
 
 
