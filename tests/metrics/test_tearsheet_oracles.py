@@ -179,3 +179,24 @@ def test_expected_and_average_periods_equal_quantstats(case):
         close(tear.risk_of_ruin, qs.stats.risk_of_ruin(rs))
         close(tear.smart_sharpe_ratio, qs.stats.sharpe(rs, rf=rf, periods=252, smart=True))
         close(tear.r_squared, qs.stats.r_squared(rs, pd.Series(b, index=rs.index)))
+
+
+def test_trailing_returns_equal_a_pandas_calendar_reference(case):
+    ep = pytest.importorskip("empyrical")
+    r, _, _, rs, _, ts = case
+    got = dict(mp.trailing_returns(r, ts, periods_per_year=PPY).rows())
+    last = rs.index[-1]
+    starts = {"MTD": last.replace(day=1), "3M": last - pd.DateOffset(months=3), "6M": last - pd.DateOffset(months=6),
+              "YTD": last.replace(month=1, day=1), "1Y": last - pd.DateOffset(years=1),
+              "3Y (ann.)": last - pd.DateOffset(years=3), "5Y (ann.)": last - pd.DateOffset(years=5),
+              "10Y (ann.)": last - pd.DateOffset(years=10)}
+    expected = {}
+    for name, start in starts.items():
+        if "ann." in name and start < rs.index[0] or name in ("3M", "6M", "1Y") and start < rs.index[0]:
+            continue
+        window = rs[rs.index >= start]
+        expected[name] = ep.annual_return(window, annualization=252) if "ann." in name else float((1 + window).prod() - 1)
+    expected["All-time (ann.)"] = ep.annual_return(rs, annualization=252)
+    assert set(got) == set(expected)
+    for name, value in expected.items():
+        close(got[name], value)

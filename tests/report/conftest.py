@@ -1,11 +1,26 @@
-"""Results of every kind, built once per module, for the report tests."""
+"""Results of every kind, built once per session, for the report tests; the store backends
+(SQLite and a real PostgreSQL server) are the fixtures of ``tests/store/conftest.py``."""
 
 from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
 
 import pytest
 
 import workbench as wb
 from workbench.strategies import SmaCross
+
+_name = "_workbench_store_fixtures"
+if _name not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parents[1] / "store" / "conftest.py")
+    sys.modules[_name] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules[_name])  # type: ignore[union-attr]
+_store_fixtures = sys.modules[_name]
+postgres_server = _store_fixtures.postgres_server
+store_url = _store_fixtures.store_url
+backend = _store_fixtures.backend
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from workbench.report._atomic import atomic_directory, atomic_write
 from workbench.report._export import stats_frame
 from workbench.report._kinds import report_data
 from workbench.store import Store
+from workbench.strategies import SmaCross
 
 KINDS = ("backtest_result", "portfolio_result", "sweep_result", "study_result", "walk_forward_result")
 
@@ -45,8 +46,8 @@ def test_a_backtest_exports_its_frames_as_the_result_holds_them(backtest_result,
     assert_frame_equal(pf["weights"], portfolio_result.weights, check_exact=True)
 
 
-def test_a_stored_run_round_trips_and_reports(backtest_result, tmp_path):
-    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}", artifacts_dir=tmp_path / "art") as store:
+def test_a_stored_run_round_trips_and_reports(backtest_result, store_url, tmp_path):
+    with Store(store_url, artifacts_dir=tmp_path / "art") as store:
         run_id = backtest_result.save(store)
         out = export_run(run_id[:6], tmp_path / "x", store=store, formats=("parquet", "csv"))
         for fmt in ("parquet", "csv"):
@@ -161,10 +162,10 @@ def _finished_batch(url: str) -> str:
     return "bt1"
 
 
-def test_a_batch_reports_and_exports_its_results(tmp_path):
+def test_a_batch_reports_and_exports_its_results(store_url, tmp_path):
     from workbench.jobs import batch
 
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    url = store_url
     with Store(url, artifacts_dir=tmp_path / "art") as store:
         batch_id = _finished_batch(url)
         handle = batch(batch_id, url=url)
@@ -175,3 +176,16 @@ def test_a_batch_reports_and_exports_its_results(tmp_path):
         back = read_export(handle.export(tmp_path / "x"), format="json")
         assert_frame_equal(back["results"], handle.results(), check_exact=True)
         assert report_run(batch_id, tmp_path / "b2.html", store=store).read_text().count("ZeroDivisionError") == 1
+
+
+def test_a_stored_sweep_reports_its_search(goog, tmp_path):
+    from workbench.optimize import grid
+
+    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}", artifacts_dir=tmp_path / "art") as store:
+        res = grid(goog, SmaCross, fast=[5, 10, 20], slow=[30, 50], direction="long", store=store)
+        page = report_run(res.run_id, tmp_path / "s.html", store=store).read_text()
+        for title in ("Overfitting statistics", "Parameter heatmap", "Optimization history", "Trials"):
+            assert title in page
+        assert f'data-key="overfit.dsr" data-role="overfit" data-fmt="num" data-value="{res.overfit.dsr!r}"' in page
+        back = read_export(export_run(res.run_id, tmp_path / "x", store=store), format="csv")
+        assert_frame_equal(back["trials"], store.trials(res.run_id), check_exact=True)

@@ -81,8 +81,8 @@ def test_pdf_is_a4_vector_and_has_no_blank_page(backtest_result, tmp_path):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
     n_pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    # header and key metrics (2 pages), 11 charts (3), tables and 33 trades (1), DejaVu fonts
-    assert n_pages == 5
+    # header and key metrics (2 pages), 11 charts (3), tables and 33 trades (1), in DejaVu fonts
+    assert n_pages == 6
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.strip().splitlines()) == 2  # the header lines only: charts are vector paths
     pngs = _pages(pdf, tmp_path)

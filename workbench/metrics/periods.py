@@ -37,6 +37,7 @@ __all__ = [
     "rolling_sortino",
     "rolling_volatility",
     "rolling_beta",
+    "trailing_returns",
 ]
 
 Every = Literal["1d", "1w", "1mo", "1q", "1y"]
@@ -138,6 +139,46 @@ def drawdown_periods(equity: Any, ts: Any, *, init_cash: float | None = None, to
         "bars": pl.Series([r[4] for r in rows], dtype=pl.Int64),
         "recovery_bars": pl.Series([r[5] for r in rows], dtype=pl.Int64),
     })
+
+
+_TRAILING = (("MTD", "month", False), ("3M", "-3mo", False), ("6M", "-6mo", False), ("YTD", "year", False),
+             ("1Y", "-1y", False), ("3Y (ann.)", "-3y", True), ("5Y (ann.)", "-5y", True),
+             ("10Y (ann.)", "-10y", True))
+
+
+def trailing_returns(returns: Any, ts: Any, *, periods_per_year: float) -> pl.DataFrame:
+    """Returns over the trailing windows that end at the last bar: month and year to date, the
+    last 3 and 6 months and 1 year (compounded), 3, 5 and 10 years and all the history
+    (annualized like :func:`~workbench.metrics.annual_return`). A window starts at the first bar
+    at or after its start (the first instant of the month or year for MTD and YTD, the last
+    bar's time minus the span otherwise); windows longer than the history are left out.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> ts = pl.Series([dt.datetime(2023, 12, 29), dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 3)])
+    >>> [(name, round(v, 6)) for name, v in trailing_returns([0.1, 0.1, 0.1], ts, periods_per_year=252).rows()[:2]]
+    [('MTD', 0.21), ('YTD', 0.21)]
+    """
+    from workbench.metrics.returns import _annual_return
+
+    r, stamps = _aligned(returns, ts)
+    ppy = check_periods_per_year(periods_per_year)
+    last, first = stamps[-1], stamps[0]
+    names, values = [], []
+    for name, span, annual in _TRAILING:
+        if span in ("month", "year"):
+            start = pl.Series([last]).dt.truncate("1mo" if span == "month" else "1y")[0]
+        else:
+            start = pl.Series([last]).dt.offset_by(span)[0]
+            if start < first:
+                continue
+        window = r[(stamps >= start).to_numpy()]
+        names.append(name)
+        values.append(_annual_return(window, ppy) if annual else float(np.prod(1.0 + window) - 1.0))
+    names.append("All-time (ann.)")
+    values.append(_annual_return(r, ppy))
+    return pl.DataFrame({"period": names, "return": values})
 
 
 # --------------------------------------------------------------------------- rolling windows

@@ -197,6 +197,12 @@ def tables_html(t: Track) -> str:
             _periods.period_returns(t.benchmark, t.ts, every="1y")["return"].alias("benchmark"))
     years = years.with_columns(pl.col("period").dt.year().alias("year")).select(pl.exclude("period")).select("year", pl.exclude("year"))
     parts += ['<div class="keep"><h2>Yearly returns</h2>', table_html(years, formats={"strategy": "pct", "benchmark": "pct"}), "</div>"]
+    trailing = _periods.trailing_returns(t.returns, t.ts, periods_per_year=t.periods_per_year).rename({"return": "strategy"})
+    if t.benchmark is not None:
+        bench = _periods.trailing_returns(t.benchmark, t.ts, periods_per_year=t.periods_per_year)
+        trailing = trailing.with_columns(bench["return"].alias("benchmark"))
+    parts += ['<div class="keep"><h2>Trailing returns</h2>',
+              table_html(trailing, formats={"strategy": "pct", "benchmark": "pct"}), "</div>"]
     if t.trades is not None:
         parts += ["<h2>Trades</h2>", trades_html(t.trades)]
     return "".join(parts)

@@ -280,6 +280,29 @@ def _artifact(store: Store, run_id: str, name: str, needed: bool) -> pl.DataFram
     return store.load_artifact(run_id, name)  # names a missing artifact or a deleted file
 
 
+def _stored_search_sections(spec: dict[str, Any], metrics: dict[str, Any], trials: pl.DataFrame) -> list[Section]:
+    """The sections of a stored sweep or study: overfitting figures, heatmap, history, trials."""
+    sections = []
+    if metrics.get("overfit"):
+        sections.append(Section("Overfitting statistics", _overfit_table(metrics["overfit"])))
+    if metrics.get("best_params"):
+        sections.append(Section("Best parameters", f"<p>{json.dumps(metrics['best_params'], default=str)}</p>"))
+    done = trials.filter(pl.col("state") == "complete") if "state" in trials.columns else trials
+    metric = spec.get("metric") or (spec.get("metrics") or ["value"])[0]
+    metric = metric if metric in done.columns else "value"
+    goal = spec.get("goal") or "maximize"
+    goal = goal if isinstance(goal, str) else goal[0]
+    params = tuple(p for p in (spec.get("space", {}).get("dims") or {}) if p in done.columns)
+    if done.height and metric in done.columns:
+        heat = _sweep_heatmap(done, params, metric, goal)
+        if heat:
+            sections.append(Section("Parameter heatmap", heat))
+        sections.append(Section("Optimization history", _history(done, metric, goal, order="number")))
+    if trials.height:
+        sections.append(Section("Trials", table_html(trials, paged=True, max_rows=5_000)))
+    return sections
+
+
 def _stored_batch(batch_id: str, store: Store) -> Any:
     """The batch ``batch_id`` of ``store``'s database, or None when there is none."""
     from workbench.errors import JobError
@@ -334,10 +357,6 @@ def stored_report_data(run_id: str, store: Store | None = None) -> ReportData:
         if "returns" not in frames:
             frames["returns"] = pl.DataFrame({"ts": eq["ts"], "return": t.returns})
     elif rec.kind == "optimization":
-        trials = store.trials(rec.id)
-        frames["trials"] = trials
-        if "overfit" in metrics:
-            sections.append(Section("Overfitting statistics", _overfit_table(metrics["overfit"])))
-        if trials.height:
-            sections.append(Section("Trials", table_html(trials, paged=True, max_rows=5_000)))
+        frames["trials"] = store.trials(rec.id)
+        sections = _stored_search_sections(rec.spec, metrics, frames["trials"])
     return ReportData(rec.kind, rec.name or f"Run {rec.id}", rec.id, header, t, sections, frames, metrics)
