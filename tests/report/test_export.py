@@ -58,6 +58,7 @@ def test_a_stored_run_round_trips_and_reports(backtest_result, store_url, tmp_pa
         page = report_run(run_id, tmp_path / "r.html", store=store).read_text()
         assert f'data-key="sharpe_ratio" data-role="strategy" data-fmt="num" data-value="{backtest_result.stats.sharpe_ratio!r}"' in page
         assert "Buy and hold" in page
+        assert "workbench.strategies.builtin.SmaCross v1" in page and "2004-08-19 00:00" in page
 
 
 def test_unknown_run_id_names_it(tmp_path):

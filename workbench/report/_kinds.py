@@ -280,6 +280,21 @@ def _artifact(store: Store, run_id: str, name: str, needed: bool) -> pl.DataFram
     return store.load_artifact(run_id, name)  # names a missing artifact or a deleted file
 
 
+def _stored_backtest_header(rec: Any, ts: pl.Series, store: Store) -> list[tuple[str, str]]:
+    """Strategy, parameters, dataset (its registered name when the store has its hash), dates and
+    engine settings of a stored backtest."""
+    spec = rec.spec
+    strategy = spec.get("strategy") or {}
+    names = []
+    registered = store.datasets()
+    if registered.height and rec.dataset_hash:
+        names = registered.filter(pl.col("content_hash") == rec.dataset_hash)["name"].to_list()
+    return [("Strategy", f"{strategy.get('module', '')}.{strategy.get('name', '')} v{strategy.get('version', '')}"),
+            ("Parameters", json.dumps(strategy.get("params", {}), default=str)),
+            ("Dataset", ", ".join(names) or "not registered in this store"), ("Date range", _range(ts)),
+            ("Engine settings", _settings(spec.get("config") or {}))]
+
+
 def _stored_search_sections(spec: dict[str, Any], metrics: dict[str, Any], trials: pl.DataFrame) -> list[Section]:
     """The sections of a stored sweep or study: overfitting figures, heatmap, history, trials."""
     sections = []
@@ -351,6 +366,7 @@ def stored_report_data(run_id: str, store: Store | None = None) -> ReportData:
         if missing:
             raise StoreError(f"Run {rec.id!r} lacks the metric(s) {', '.join(missing)} its report needs. Re-run and save it again.")
         bench = frames.get("benchmark")
+        header[1:1] = _stored_backtest_header(rec, eq["ts"], store)
         t = track(eq["ts"], eq["equity"].to_numpy(), stats=metrics, init_cash=metrics["start_equity"],
                   periods_per_year=metrics["periods_per_year"], risk_free=metrics.get("risk_free") or 0.0,
                   benchmark=None if bench is None else bench["return"].to_numpy(), trades=frames.get("trades"))
