@@ -30,6 +30,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import workbench.data as wd
+from workbench import examples
 from workbench._paths import workbench_home
 from workbench.errors import InvalidParameterError
 
@@ -42,13 +43,11 @@ __all__ = [
     "headline", "dataset_table", "headline_table", "DEMO_DATASET", "DEMO_SETTINGS",
 ]
 
-DEMO_DATASET = "GOOG"
-"""The sample the demo backtests."""
+DEMO_DATASET = examples.DATASET
+"""The sample the demo backtests (the README's and the explorer's: :mod:`workbench.examples`)."""
 
-DEMO_SETTINGS: dict[str, Any] = {"cash": 10_000, "fees": 0.002, "lot_size": 1}
+DEMO_SETTINGS: dict[str, Any] = examples.SETTINGS
 """The demo's engine settings: 10,000 cash, 0.2% commission, whole shares."""
-
-_DEMO_PARAMS: dict[str, Any] = {"fast": 10, "slow": 20, "direction": "both"}
 
 
 @dataclass(frozen=True)
@@ -181,14 +180,10 @@ def demo_backtest(store: Store, *, console: Console | None = None) -> BacktestRe
     BacktestResult
         The result; its ``run_id`` is the stored run's id.
     """
-    import workbench as wb
-    from workbench.strategies import SmaCross
-
     console = console or Console()
-    bars = wd.sample(DEMO_DATASET)
-    strategy = SmaCross(**_DEMO_PARAMS)
-    with _status(console, f"Backtesting {strategy!r} on {DEMO_DATASET} (the first run compiles the engine)"):
-        result = wb.backtest(bars, strategy, **DEMO_SETTINGS)
+    with _status(console, f"Backtesting {examples.strategy()!r} on {DEMO_DATASET} "
+                          "(the first run compiles the engine)"):
+        result = examples.run()
         result.save(store)
     return result
 
@@ -250,10 +245,12 @@ def _print_where(report: DemoReport, console: Console) -> None:
     console.print(f"  home       {escape(str(report.home))}")
     console.print(f"  store      {escape(report.store_url)}")
     console.print(f"  artifacts  {escape(str(report.artifacts_dir))}")
-    console.print("  next       [cyan]workbench runs list[/]")
+    console.print("  next       [cyan]source .venv/bin/activate[/]   (puts `workbench` on PATH; or type .venv/bin/workbench)")
+    console.print("             [cyan]workbench runs list[/]")
     console.print(f"             [cyan]workbench runs show {report.backtest.run_id[:8]}[/]")
     console.print("             [cyan]workbench data list[/]")
-    console.print("             [cyan]workbench kernel install[/], then open notebooks/01_quickstart.ipynb")
+    console.print("             [cyan]jupyter lab notebooks/01_quickstart.ipynb[/]   (kernel: Python (Quant Workbench))")
+    console.print("             [cyan]workbench dashboard[/]   (the dashboards in dashboards/, at http://127.0.0.1:5006)")
     console.print(f"Done in {report.seconds:.1f} s.")
 
 

@@ -34,52 +34,29 @@ backtesting.py's equity curve or trade list:
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
 
 import workbench as wb
+from workbench import examples
 from workbench.strategies import SmaCross
-
-bt = pytest.importorskip("backtesting")
 
 CASH, FEES = 10_000, 0.002
 
 
 @pytest.fixture(scope="module")
-def theirs():
-    from backtesting import Backtest, Strategy
-    from backtesting.lib import crossover
-    from backtesting.test import GOOG, SMA
-
-    class SmaCrossBt(Strategy):
-        n1, n2 = 10, 20
-
-        def init(self):
-            self.sma1 = self.I(SMA, self.data.Close, self.n1)
-            self.sma2 = self.I(SMA, self.data.Close, self.n2)
-
-        def next(self):
-            if crossover(self.sma1, self.sma2):
-                self.position.close()
-                self.buy()
-            elif crossover(self.sma2, self.sma1):
-                self.position.close()
-                self.sell()
-
-    with warnings.catch_warnings():  # "Some trades remain open at the end of backtest"
-        warnings.filterwarnings("ignore", message="Some trades remain open", category=UserWarning)
-        stats = Backtest(GOOG, SmaCrossBt, cash=CASH, commission=FEES, exclusive_orders=True).run()
-    return stats, GOOG
+def theirs(backtesting_py_goog):
+    return backtesting_py_goog
 
 
 @pytest.fixture(scope="module")
 def ours():
-    return wb.backtest(wb.data.sample("GOOG"), SmaCross(fast=10, slow=20, direction="both"),
-                       cash=CASH, fees=FEES, lot_size=1)
+    # the example of the README, the demo and the explorer is this very configuration
+    assert examples.SETTINGS == {"cash": CASH, "fees": FEES, "lot_size": 1}
+    assert examples.strategy() == SmaCross(fast=10, slow=20, direction="both")
+    return examples.run()
 
 
 def test_same_data(theirs):

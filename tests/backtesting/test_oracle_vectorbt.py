@@ -22,12 +22,11 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+import vectorbt as vbt  # a peer oracle in the [dev] extra: missing, it fails loudly
 
 import workbench as wb
 from workbench import indicators as ind
 from workbench.strategies import SmaCross, crossed_above, crossed_below
-
-vbt = pytest.importorskip("vectorbt")
 
 CASH, FEES = 10_000, 0.002
 

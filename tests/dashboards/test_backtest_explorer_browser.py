@@ -76,8 +76,9 @@ def page(served):
 
 def test_page_shows_the_default_backtest(page):
     page.get_by_text("Backtest explorer").first.wait_for(timeout=60_000)
-    page.get_by_text("SmaCross(fast=10, slow=20, direction='long')").first.wait_for(timeout=60_000)
+    page.get_by_text("SmaCross(fast=10, slow=20, direction='both')").first.wait_for(timeout=60_000)
     assert page.get_by_text("Sharpe ratio").count() >= 1
+    assert page.get_by_text("462.64%").count() >= 1  # the README's and the demo's figure
     # the trades table (wider than its column) scrolls inside it, with a gap before the statistics
     table = page.locator(".tabulator").first.bounding_box()
     stats = page.locator("table.workbench-stats").first.bounding_box()

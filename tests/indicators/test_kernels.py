@@ -70,7 +70,7 @@ def test_kernels_write_into_the_given_outputs(ref):
 
 
 def test_1d_kernel_is_callable_from_another_njit_kernel(ref):
-    numba = pytest.importorskip("numba")
+    import numba
 
     @numba.njit
     def last_sma_per_window(x, windows):  # the shape of a fused parameter sweep

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import vectorbt as vbt  # a peer oracle in the [dev] extra: missing, it fails loudly
 
 from workbench import indicators as ind
-
-vbt = pytest.importorskip("vectorbt")
 
 pytestmark = pytest.mark.filterwarnings(
     # vectorbt's kernels take reflected lists, which numba flags while compiling them

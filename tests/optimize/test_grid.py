@@ -104,8 +104,8 @@ def test_reference_sweep_total_returns_equal_vectorbt(goog):
     reference sweep: equal total returns within 1e-9, except where vectorbt's rolling mean puts
     a few 1e-12 of noise on an exact tie of the two averages (checked in rational arithmetic);
     fed the same averages, vectorbt's signals and simulation agree on every set."""
-    vbt = pytest.importorskip("vectorbt")
     import pandas as pd
+    import vectorbt as vbt  # a peer oracle in the [dev] extra
 
     close = goog.select("ts", "close").to_pandas().set_index("ts")["close"]
     windows = list(range(2, 32))
@@ -189,7 +189,7 @@ def test_stability_is_the_neighbourhood_of_the_best(goog):
 
 
 def test_heatmap_and_parallel_coordinates_render(goog):
-    hv = pytest.importorskip("holoviews")
+    import holoviews as hv  # the [dashboards] extra, in [dev]
     res = grid(goog, SmaCross, fast=range(5, 30, 5), slow=range(30, 90, 10), direction=["long", "both"],
                overfit=False)
     heat = res.heatmap("fast", "slow", agg="mean")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
@@ -293,13 +292,12 @@ def test_pbo_result_is_frozen_and_summarised():
     assert d["degradation_slope"] == pytest.approx(slope)
 
 
-def test_pbo_is_fast_for_a_large_search():
+def test_pbo_of_a_large_search_uses_every_combination():
+    # its speed is measured by benchmarks/bench_scale.py
     m = np.random.default_rng(0).normal(0.0, 0.01, (2000, 1000))
-    t0 = time.perf_counter()
     res = probability_of_backtest_overfitting(m, n_splits=16)
-    elapsed = time.perf_counter() - t0
-    assert res.n_combinations == 12870
-    assert elapsed < 5.0  # ~0.5 s on one core; generous for a shared machine
+    assert res.n_combinations == 12870 == res.logits.size
+    assert 0.0 <= res.pbo <= 1.0
 
 
 # ----------------------------------------------------------------------------- errors

@@ -161,9 +161,12 @@ WORKER = textwrap.dedent(
     from workbench.optimize import study
     from workbench.strategies import SmaCross
 
-    url, name, n, delay = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    url, name, n, delay, marker = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 
     def slow_total_return(result):
+        if marker != "-":  # the worker to be killed: say it is inside a trial, then stay there
+            open(marker, "w").close()
+            time.sleep(600)
         time.sleep(delay)
         return result.stats.total_return
 
@@ -184,17 +187,14 @@ def _two_workers_one_killed(url: str, tmp_path: Path) -> None:
     script.write_text(WORKER)
     name, n = "shared", 24
     optuna.create_study(study_name=name, storage=url, direction="maximize")  # both workers load it
-    slow, fast = (subprocess.Popen([sys.executable, str(script), url, name, str(n), delay], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True) for delay in ("4.0", "0.08"))
-    deadline = time.monotonic() + 150
-
-    def slow_batch_running(states: dict) -> bool:  # a trial running for long is the slow worker's
-        now = time.time()
-        return any(t.state == RUNNING and now - t.datetime_start.timestamp() > 1.5 for t in states.values())
+    marker = tmp_path / "slow-worker-in-a-trial"
+    slow, fast = (subprocess.Popen([sys.executable, str(script), url, name, str(n), "0.08", m], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True) for m in (str(marker), "-"))
+    deadline = time.monotonic() + 600  # a hang guard only
 
     while True:
         states = _states(url, name)
-        if slow_batch_running(states) and sum(t.state == COMPLETE for t in states.values()) >= 4:
+        if marker.exists() and sum(t.state == COMPLETE for t in states.values()) >= 4:
             break
         assert slow.poll() is None, slow.communicate()
         assert fast.poll() is None, fast.communicate()
@@ -208,7 +208,7 @@ def _two_workers_one_killed(url: str, tmp_path: Path) -> None:
     completed = {k: t.value for k, t in before.items() if t.state == COMPLETE}
     stale = {k for k, t in before.items() if t.state == RUNNING} - set(_states(url, name))
     # resume in this process: fails whatever is still stale, then tops the study up
-    time.sleep(3)
+    time.sleep(3)  # the heartbeat stopped with the kill: wait out the 2 s grace period
     s = study(wb.data.sample("GOOG"), SmaCross, direction="long", fast=(2, 50), slow=(51, 200), metric="total_return",
               n_trials=n + 4, storage=url, study_name=name, batch_size=4, heartbeat_interval=1, grace_period=2,
               sampler="random")

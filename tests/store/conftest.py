@@ -112,7 +112,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             "Install Debian's `postgresql` package (apt-get install postgresql), or set "
             "WORKBENCH_SKIP_POSTGRES=1 to skip the PostgreSQL tests."
         )
-    pytest.importorskip("psycopg", reason="install psycopg[binary] (in the [dev] extra)")
+    import psycopg  # noqa: F401  (the [postgres] extra, in [dev]: missing, it fails loudly)
     tmp = Path(tempfile.mkdtemp(prefix="wbpg-"))  # short path: the unix socket lives here
     data, log, port = tmp / "data", tmp / "postgres.log", _free_port()
     prefix = _runner(tmp)

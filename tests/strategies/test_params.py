@@ -86,7 +86,7 @@ def test_grid():
 
 
 def test_suggest_builds_the_declared_optuna_space():
-    optuna = pytest.importorskip("optuna")
+    import optuna
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

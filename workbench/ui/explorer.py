@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from workbench import examples
 from workbench._extras import require
 from workbench.errors import WorkbenchError
 from workbench.strategies import BUILTIN
@@ -22,16 +23,22 @@ class BacktestExplorer(param.Parameterized):
 
     Examples
     --------
-    >>> app = BacktestExplorer(dataset="GOOG", strategy="SmaCross")
+    It opens on :mod:`workbench.examples` — the README's and the demo's backtest, same figures:
+
+    >>> app = BacktestExplorer()
+    >>> app.result.strategy, f"{app.result.stats.total_return:.2%}"
+    (SmaCross(fast=10, slow=20, direction='both'), '462.64%')
     >>> app.strategy_widgets["fast"].value = 5
     >>> app.result.strategy
-    SmaCross(fast=5, slow=20, direction='long')
+    SmaCross(fast=5, slow=20, direction='both')
     """
 
-    dataset = param.Selector(default="GOOG", objects=["GOOG", "EURUSD", "BTCUSD", "SP500", "NASDAQ"])
-    strategy = param.Selector(default="SmaCross", objects=list(BUILTIN))
-    cash = param.Number(default=10_000.0, bounds=(1.0, None))
-    fees = param.Number(default=0.001, bounds=(0.0, 0.1))
+    dataset = param.Selector(default=examples.DATASET, objects=["GOOG", "EURUSD", "BTCUSD", "SP500", "NASDAQ"])
+    strategy = param.Selector(default=type(examples.strategy()).__name__, objects=list(BUILTIN))
+    cash = param.Number(default=float(examples.SETTINGS["cash"]), bounds=(1.0, None))
+    fees = param.Number(default=examples.SETTINGS["fees"], bounds=(0.0, 0.1))
+    lot_size = param.Number(default=float(examples.SETTINGS["lot_size"]), bounds=(0.0, None),
+                            doc="units are traded in multiples of this (1: whole shares; 0: fractional)")
     fill = param.Selector(default="next_open", objects=["next_open", "same_close"])
     result = param.Parameter(default=None, doc="the latest BacktestResult")
     error = param.String(default="", doc="the latest error message (a bad setting), or empty")
@@ -41,12 +48,14 @@ class BacktestExplorer(param.Parameterized):
         self.strategy_widgets: dict[str, Any] = {}
         self._bind_strategy()
         self.param.watch(lambda _e: self._bind_strategy(), ["strategy"])
-        self.param.watch(lambda _e: self.run(), ["dataset", "cash", "fees", "fill"])
+        self.param.watch(lambda _e: self.run(), ["dataset", "cash", "fees", "lot_size", "fill"])
 
     def _bind_strategy(self) -> None:
         from workbench.ui.widgets import param_widgets
 
-        self.strategy_widgets = param_widgets(BUILTIN[self.strategy])
+        canonical = examples.strategy()
+        self.strategy_widgets = param_widgets(canonical if type(canonical).__name__ == self.strategy
+                                              else BUILTIN[self.strategy])
         for w in self.strategy_widgets.values():
             w.param.watch(lambda _e: self.run(), "value")
         self.run()
@@ -59,7 +68,7 @@ class BacktestExplorer(param.Parameterized):
         try:
             strategy = BUILTIN[self.strategy](**widget_values(self.strategy_widgets))
             self.result = wb.backtest(wb.data.sample(self.dataset), strategy, cash=self.cash, fees=self.fees,
-                                      fill=self.fill)
+                                      lot_size=self.lot_size, fill=self.fill)
             self.error = ""
         except WorkbenchError as exc:
             self.error = str(exc)
@@ -68,8 +77,9 @@ class BacktestExplorer(param.Parameterized):
         """The Panel layout: settings and generated parameter widgets on the left, results right."""
         import panel as pn
 
-        settings = pn.Param(self.param, parameters=["dataset", "strategy", "cash", "fees", "fill"],
-                            show_name=False, widgets={"cash": pn.widgets.FloatInput, "fees": pn.widgets.FloatInput})
+        settings = pn.Param(self.param, parameters=["dataset", "strategy", "cash", "fees", "lot_size", "fill"],
+                            show_name=False, widgets={"cash": pn.widgets.FloatInput, "fees": pn.widgets.FloatInput,
+                                                      "lot_size": pn.widgets.FloatInput})
 
         @pn.depends(self.param.strategy)
         def strategy_panel(_name: str) -> Any:
