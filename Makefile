@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= 2
 
 help:
 	@echo "make demo   - create $(VENV), install workbench with every extra ([all]) and its Jupyter kernel, run the demo"
-	@echo "make test   - create $(VENV) if needed, install with [dev] extras, run the whole test suite"
+	@echo "make test   - create $(VENV) if needed, install with [dev] extras (and, as root on Debian, chromium, postgresql, poppler-utils), run the whole test suite"
 	@echo "make lint   - ruff over the package, tests and benchmarks"
 	@echo "make bench  - run every benchmark in benchmarks/ (prints one JSON line each)"
 
@@ -31,6 +31,7 @@ demo: $(VENV)/.installed
 	$(BIN)/workbench demo
 
 test: $(VENV)/.installed-dev
+	@tools/test-system-deps
 	$(BIN)/workbench kernel install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
