@@ -88,7 +88,7 @@ def test_strategy_help_lists_every_engine_setting(cli) -> None:
         flag = "--" + f.name.replace("_", "-")
         assert re.search(re.escape(flag) + r"\b", text), flag
     assert "--no-allow-short" in text
-    assert "percent|units|value|target|risk" in text
+    assert "One of percent, units, value, target, risk." in text
 
 
 def test_strategy_names_are_case_insensitive(cli) -> None:
@@ -125,3 +125,17 @@ def test_a_param_named_like_a_setting_is_listed_under_param(home) -> None:
     assert result.exit_code == 0, result.output
     assert "Sized(fast=10, slow=20, direction='long', size=0.25) on GOOG" in result.stdout
     assert "settings: size=0.5" in result.stdout
+
+
+def test_strategy_help_fits_80_columns_without_cutting_a_word(cli) -> None:
+    result = cli("backtest", "SmaCross", "--help", env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "…" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_no_two_engine_settings_share_a_help_text() -> None:
+    from workbench.cli.backtest import engine_settings
+
+    docs = [doc for _name, _kind, _default, doc in engine_settings()]
+    assert all(docs) and len(set(docs)) == len(docs)

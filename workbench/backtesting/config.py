@@ -36,8 +36,11 @@ class BacktestConfig:
         Commission in cash per order.
     slippage : float
         Adverse price move on market and stop fills, as a fraction of price, in [0, 0.1).
-    slippage_ticks, tick_size : float
-        Adverse move of ``slippage_ticks`` ticks of ``tick_size`` (added to ``slippage``).
+    slippage_ticks : float
+        Adverse price move on market and stop fills, in ticks of ``tick_size`` (added to
+        ``slippage``).
+    tick_size : float
+        The price increment of one tick, for ``slippage_ticks``.
     spread : float
         Full bid-ask spread as a fraction of price; buys pay half above, sells half below.
     size : float
@@ -61,9 +64,14 @@ class BacktestConfig:
         An opposite entry closes the open position and opens the other way.
     accumulate : bool
         A same-direction entry adds to the position (otherwise it is ignored).
-    sl, tp, tsl : float or None
-        Default stop-loss, take-profit and trailing stop as fractions of price (also for a
+    sl : float or None
+        Default stop-loss: exit when price moves this fraction against the entry (also for a
         strategy whose own stops are absolute, ``stop_mode="price"``).
+    tp : float or None
+        Default take-profit: exit when price moves this fraction in favour of the entry.
+    tsl : float or None
+        Default trailing stop: exit when price falls back this fraction from its best level
+        since the entry.
     order_valid_bars : int
         Bars a limit/stop entry order stays valid (0: good till cancelled).
     cash_sharing : bool

@@ -189,8 +189,9 @@ def _engine_parameter(name: str, kind: Any, default: Any, doc: str) -> inspect.P
     args = [a for a in typing.get_args(kind) if a is not type(None)]
     base = args[0] if typing.get_origin(kind) is not Literal and args else kind
     metavar = {float: "FLOAT", int: "INT"}.get(base)
-    if typing.get_origin(kind) is Literal:
-        base, metavar = str, "|".join(map(str, typing.get_args(kind)))
+    if typing.get_origin(kind) is Literal:  # a short metavar leaves the help its width at 80 columns
+        base, metavar = str, "CHOICE"
+        doc = f"{doc} One of {', '.join(map(str, typing.get_args(kind)))}."
     doc = _plain(doc)
     help_ = escape(f"{doc} Default {default}." if doc else f"Default {default}.")
     decl = f"{_flag(name)}/--no-{name.replace('_', '-')}" if base is bool else _flag(name)
