@@ -61,7 +61,7 @@ def heatmap_cells(frame: pl.DataFrame, x: str, y: str, value: str = "value", *, 
                   bins: int = 20) -> pl.DataFrame:
     """The best objective per cell of parameters ``x`` × ``y`` (numeric parameters with more than
     ``bins`` values are cut into ``bins`` equal-width bins, labelled by the bin's centre)."""
-    data = frame.filter(pl.col(value).is_not_null() & pl.col(value).is_finite())
+    data = frame.filter(pl.col(value).is_not_null() & pl.col(value).is_finite()).drop_nulls([x, y])
     cols = []
     for name in (x, y):
         c = data[name]

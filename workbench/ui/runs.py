@@ -201,11 +201,11 @@ def runs_view(browser: RunsBrowser, detail: RunDetail, *, page_size: int = 50) -
     """Thin Panel layout: filters, the server-paged table, the selected run's detail."""
     import panel as pn
 
-    from workbench.ui.views import error_pane, series_plot
+    from workbench.ui.views import error_pane, mapping_table, series_plot
 
     filters = pn.Param(browser.param, parameters=["kind", "strategy", "dataset", "status", "search", "metric",
                                                   "min_value", "max_value", "sort_by", "descending"],
-                       show_name=False, width=250, widgets={"min_value": pn.widgets.FloatInput,
+                       show_name=False, widgets={"min_value": pn.widgets.FloatInput,
                                                  "max_value": pn.widgets.FloatInput})
     table = pn.widgets.Tabulator(browser.table.to_pandas(), pagination="remote", page_size=page_size,
                                  disabled=True, show_index=False, sizing_mode="stretch_width", height=560,
@@ -228,11 +228,11 @@ def runs_view(browser: RunsBrowser, detail: RunDetail, *, page_size: int = 50) -
             return pn.pane.Markdown("Select a run in the table, or type its id.")
         head = {"id": record.id, "kind": record.kind, "status": record.status, "name": record.name,
                 "created": str(record.created_at), "duration_s": record.duration_s, "version": record.workbench_version}
+        metrics = {k: v for k, v in record.metrics.items() if not isinstance(v, (dict, list))}
         parts = [pn.pane.Markdown(f"### {record.name or record.id}"),
-                 pn.Row(pn.pane.JSON(head, name="run", depth=1), pn.pane.JSON(detail.params, name="parameters"),
-                        pn.pane.JSON({k: str(v) for k, v in detail.provenance.items()}, name="dataset"))]
-        if record.metrics:
-            parts.append(pn.pane.JSON(record.metrics, name="metrics", depth=1, height=160))
+                 pn.Row(mapping_table("Run", head), mapping_table("Parameters", detail.params, width=220),
+                        mapping_table("Dataset", detail.provenance, width=420),
+                        mapping_table("Metrics", metrics, width=300))]
         if detail.equity is not None:
             parts.append(series_plot(detail.equity, "ts", "equity", title="Equity"))
         if detail.trades is not None:
@@ -248,6 +248,6 @@ def runs_view(browser: RunsBrowser, detail: RunDetail, *, page_size: int = 50) -
             return error_pane(error)
         return pn.pane.Markdown(f"**{table_.height:,}** of {browser._all.height:,} runs")
 
-    return pn.Row(pn.Column("## Runs", filters, width=280),
+    return pn.Row(pn.Column("## Runs", filters, width=320),
                   pn.Column(header, table, run_input, detail_panel, sizing_mode="stretch_width"),
                   sizing_mode="stretch_width")
