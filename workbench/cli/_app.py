@@ -136,6 +136,9 @@ def _register_subcommands() -> None:
     app.add_typer(kernel_app, name="kernel")
     app.add_typer(batch.app, name="batch")
     app.command("doctor")(doctor.doctor)
+    from workbench.cli import models
+
+    app.add_typer(models.app, name="models")
     from workbench.cli import dashboard
 
     app.command("dashboard")(dashboard.dashboard)

@@ -23,7 +23,7 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "UTCDateTime", "Dataset", "Run", "Trial", "Batch", "Job", "RUN_STATUSES", "TERMINAL_STATUSES",
-    "TRIAL_STATES", "JOB_STATES",
+    "TRIAL_STATES", "JOB_STATES", "MLModel", "MLAlias", "MLPromotion", "MLABRecord",
 ]
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -220,3 +220,75 @@ class Job(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
     failed_cell: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
     traceback: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
+
+
+class MLModel(SQLModel, table=True):
+    """``ml_models``: one row per version of a named signal model (revision 0004).
+
+    ``artifact`` is the model's JSON document (the booster in XGBoost's own JSON format, never
+    pickle); ``dataset_hash`` and ``data_start``/``data_end`` are its training data snapshot.
+    :mod:`workbench.ml.registry` reads and writes it.
+    """
+
+    __tablename__ = "ml_models"
+    __table_args__ = (sa.UniqueConstraint("name", "version", name="uq_ml_models_name_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(255), nullable=False)
+    version: int = Field(sa_type=sa.Integer, nullable=False)
+    features: list[Any] = Field(sa_column=_json_column(nullable=False))
+    dataset_hash: str = Field(sa_type=sa.String(128), nullable=False)
+    data_start: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    data_end: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    hyperparameters: dict[str, Any] = Field(sa_column=_json_column(nullable=False))
+    cv_metrics: dict[str, Any] = Field(sa_column=_json_column(nullable=False))
+    artifact: str = Field(sa_type=sa.Text, nullable=False)
+    xgboost_version: str = Field(sa_type=sa.String(32), nullable=False)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class MLAlias(SQLModel, table=True):
+    """``ml_aliases``: which version of a model an alias (``champion``, ``challenger``) names."""
+
+    __tablename__ = "ml_aliases"
+
+    name: str = Field(sa_type=sa.String(255), primary_key=True)
+    alias: str = Field(sa_type=sa.String(32), primary_key=True)
+    version: int = Field(sa_type=sa.Integer, nullable=False)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class MLPromotion(SQLModel, table=True):
+    """``ml_promotions``: every promotion of a version to an alias, forced or not, with its DSR."""
+
+    __tablename__ = "ml_promotions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(255), nullable=False, index=True)
+    alias: str = Field(sa_type=sa.String(32), nullable=False)
+    from_version: int | None = Field(default=None, sa_type=sa.Integer, nullable=True)
+    to_version: int = Field(sa_type=sa.Integer, nullable=False)
+    dsr: float | None = Field(default=None, sa_type=sa.Float, nullable=True)
+    forced: bool = Field(sa_type=sa.Boolean, nullable=False)
+    reason: str = Field(sa_type=sa.Text, nullable=False)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class MLABRecord(SQLModel, table=True):
+    """``ml_ab_records``: one scored signal of an A/B experiment: the arm that acted, both
+    versions' confidences and, once known, the outcome (the entry's return)."""
+
+    __tablename__ = "ml_ab_records"
+    __table_args__ = (sa.UniqueConstraint("experiment", "signal_id", name="uq_ml_ab_records_experiment_signal_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    experiment: str = Field(sa_type=sa.String(255), nullable=False)
+    signal_id: str = Field(sa_type=sa.String(255), nullable=False)
+    ts: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    arm: str = Field(sa_type=sa.String(16), nullable=False)
+    champion_version: int = Field(sa_type=sa.Integer, nullable=False)
+    challenger_version: int = Field(sa_type=sa.Integer, nullable=False)
+    champion_confidence: float | None = Field(default=None, sa_type=sa.Float, nullable=True)
+    challenger_confidence: float | None = Field(default=None, sa_type=sa.Float, nullable=True)
+    outcome: float | None = Field(default=None, sa_type=sa.Float, nullable=True)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
