@@ -89,6 +89,12 @@ face("plot", result.plot)
 face("explorer", lambda: __import__("workbench.ui.explorer"))
 face("kernel", lambda: __import__("workbench.kernel").kernel.install(prefix="kernels"))
 face("postgres", lambda: Store("postgresql+psycopg://user@127.0.0.1:1/db"))
+face("pdf report", lambda: result.report("report.pdf"))
+import workbench.jobs, workbench.ml, workbench.report  # the faces' packages import without their extras
+from workbench.jobs._drive import connect
+from workbench.ml.model import xgboost_module
+face("batch", lambda: connect(None, 1))
+face("xgboost", xgboost_module)
 for extra in sys.argv[1:]:
     face("require " + extra, lambda: require(extra))
 json.dump(out, sys.stdout)
@@ -120,7 +126,8 @@ def test_the_library_works_and_each_face_names_its_extra(core: Path, tmp_path: P
     out = json.loads(done.stdout)
     assert len(out["run"]) > 8 and out["stats"] > 0
     for face, extra in [("plot", "dashboards"), ("explorer", "dashboards"), ("kernel", "notebooks"),
-                        ("postgres", "postgres"), *((f"require {e}", e) for e in EXTRAS)]:
+                        ("postgres", "postgres"), ("pdf report", "reports"), ("batch", "batch"), ("xgboost", "ml"),
+                        *((f"require {e}", e) for e in EXTRAS)]:
         assert out[face].endswith(_install_hint(extra)), (face, out[face])
         assert " is not installed: this needs the [" + extra + "] extra" in out[face]
 
