@@ -1,5 +1,5 @@
-"""`import workbench` and the core paths (a backtest, the store, a sweep, an allocation) load no
-optional package: checked in a fresh interpreter where every extra IS installed, so a stray import
+"""`import workbench` and the core paths (a backtest, the store, a sweep, an allocation), and
+importing the CLI and the faces' packages, load no optional package: checked in a fresh interpreter where every extra IS installed, so a stray import
 would show up in ``sys.modules``."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ result = wb.backtest(bars, SmaCross(fast=10, slow=20), cash=10_000, fees=0.002)
 result.stats, result.trades
 result.save()
 sweep = optimize.grid(bars, SmaCross, fast=[5, 10], slow=[20, 30])
+import workbench.cli, workbench.jobs, workbench.ml, workbench.report  # the faces import lazily too
 rng = np.random.default_rng(0)
 weights = portfolio.allocate(rng.normal(0, 0.01, (200, 4)), method="min_variance")
 json.dump({"import": after_import, "all": sorted(sys.modules)}, sys.stdout)
