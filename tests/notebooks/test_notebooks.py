@@ -20,6 +20,7 @@ PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 # Per notebook: the papermill parameters to override (each must exist in its `parameters` cell).
 OVERRIDES: dict[str, dict[str, Any]] = {
     "01_quickstart.ipynb": {"fast": 5, "slow": 30},
+    "07_ml.ipynb": {"n_features": 8, "n_trials": 2, "retrain_every": 252},
 }
 
 pytestmark = pytest.mark.xdist_group("notebooks")
@@ -74,6 +75,8 @@ def test_notebook_runs_with_overrides(path: Path, kernel: str, tmp_path: Path,
     assert errors == []
     if path.name == "01_quickstart.ipynb":
         _check_quickstart(executed, params)
+    if path.name == "07_ml.ipynb":
+        _check_ml()
 
 
 def _check_quickstart(executed: Any, params: dict[str, Any]) -> None:
@@ -90,3 +93,13 @@ def _check_quickstart(executed: Any, params: dict[str, Any]) -> None:
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert rec.id in printed
     assert json.loads(rec.spec_json)["dataset_hash"] == rec.dataset_hash
+
+
+def _check_ml() -> None:
+    from workbench.ml.registry import ModelRegistry
+
+    with Store() as store:
+        reg = ModelRegistry(store)
+        assert reg.models()["version"].to_list() == [1, 2]
+        assert reg.get("pullback", alias="challenger").version == 2
+        assert reg.promotions("pullback").height >= 2
