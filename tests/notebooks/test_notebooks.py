@@ -21,6 +21,8 @@ PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 OVERRIDES: dict[str, dict[str, Any]] = {
     "01_quickstart.ipynb": {"fast": 5, "slow": 30},
     "07_ml.ipynb": {"n_features": 8, "n_trials": 2, "retrain_every": 252},
+    "03_strategy.ipynb": {"dataset": "EURUSD", "fast": 5, "slow": 20},
+    "06_batch.ipynb": {"datasets": ["GOOG"], "fast": [5], "workers": 1},
 }
 
 pytestmark = pytest.mark.xdist_group("notebooks")
@@ -77,6 +79,20 @@ def test_notebook_runs_with_overrides(path: Path, kernel: str, tmp_path: Path,
         _check_quickstart(executed, params)
     if path.name == "07_ml.ipynb":
         _check_ml()
+    if path.name == "06_batch.ipynb":
+        _check_batch()
+
+
+def _check_batch() -> None:
+    """The batch notebook ran 03_strategy as a job whose recorded values are in the store."""
+    import workbench as wb
+
+    listed = wb.jobs.batches()
+    assert listed.height == 1 and listed["succeeded"].to_list() == [1]
+    res = wb.jobs.batch(listed["id"][0]).results()
+    assert res.select("dataset", "fast", "state").rows() == [("GOOG", 5, "succeeded")]
+    assert res["sharpe"][0] is not None and res["n_trades"][0] > 0
+    assert Path(res["html_path"][0]).is_file() and Path(res["comparison"][0]).suffix == ".parquet"
 
 
 def _check_quickstart(executed: Any, params: dict[str, Any]) -> None:
