@@ -53,7 +53,30 @@ def list_runs(
         table.add_row(row["id"], row["kind"], *([row["status"]] if with_status else []), created, *figures,
                       escape(row["name"] or ""))
     out.print(table)
+    for row in frame.filter(frame["status"] == "interrupted").iter_rows(named=True):
+        out.print(f"{row['id']} was interrupted (no heartbeat since {_when(row)}); resume: {row['resume']}",
+                  markup=False, soft_wrap=True)
     out.print("Details: workbench runs show ID (a unique prefix of the id is enough)", markup=False, soft_wrap=True)
+
+
+def _when(row: dict) -> str:
+    seen = row.get("heartbeat_at") or row.get("started_at") or row.get("created_at")
+    return seen.strftime("%Y-%m-%d %H:%M:%S UTC") if seen else "its start"
+
+
+@app.command("resume")
+def resume(
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run id, or a unique prefix of it.")],
+) -> None:
+    """Continue an interrupted grid or random search where it stopped."""
+    from workbench.store import Store
+
+    with Store() as store:
+        with spinner(f"resuming {run_id}"):
+            result = store.resume(run_id)
+        rec = store.run(result.run_id)
+    stdout().print(f"{rec.id} {rec.status}: {result.frame.height} sets; best {result.metric} = "
+                   f"{format_value(result.best[result.metric])} at {result.best_params}", markup=False, soft_wrap=True)
 
 
 @app.command("show")
@@ -74,8 +97,8 @@ def show(
     info = Table(show_header=False, box=box.SIMPLE, pad_edge=False, title=f"run {rec.id}", title_justify="left")
     info.add_column("field", style="bold")
     info.add_column("value")
-    for key in ("kind", "name", "status", "dataset_hash", "workbench_version", "created_at", "started_at",
-                "finished_at", "duration_s", "parent_id", "error"):
+    for key in ("kind", "name", "status", "resume", "dataset_hash", "workbench_version", "created_at", "started_at",
+                "finished_at", "heartbeat_at", "duration_s", "parent_id", "error"):
         value = getattr(rec, key)
         if value is not None:
             info.add_row(key, escape(str(value)))
@@ -111,7 +134,11 @@ def verify(
     out = stdout()
     failed = 0
     with Store() as store:
-        ids = [store.run(run_id).id] if run_id else store.runs()["id"].to_list()
+        if run_id:
+            ids = [store.run(run_id).id]
+        else:
+            frame = store.runs()
+            ids = frame.filter(frame["parent_id"].is_null() & frame["status"].is_in(["succeeded"]))["id"].to_list()
         for rid in ids:
             try:
                 with spinner(f"re-running {rid}"):

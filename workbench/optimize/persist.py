@@ -79,19 +79,20 @@ def evaluate_stored(store: Store, run_id: str, spec: dict[str, Any], sets: pl.Da
     step = chunk_size(evaluator.name)
     params = [c for c in sets.columns if c != "set"]
     try:
-        for start in range(0, todo.height, step):
-            chunk = todo.slice(start, step)
-            began = _now()
-            values, spent = evaluator.evaluate(chunk.select(params))
-            rows = []
-            for k, row in enumerate(chunk.iter_rows(named=True)):
-                metrics = {n: float(values[k, j]) for j, n in enumerate(names)}
-                value = metrics.get(obj.name, math.nan)
-                rows.append({"number": row["set"], "params": {p: row[p] for p in params}, "metrics": metrics,
-                             "value": value, "state": "complete", "started_at": began,
-                             "finished_at": _now(), "duration_s": float(spent[k])})
-                out[position[int(row["set"])]] = values[k]
-            store.save_trials(run_id, rows)
+        with store.beating(run_id):
+            for start in range(0, todo.height, step):
+                chunk = todo.slice(start, step)
+                began = _now()
+                values, spent = evaluator.evaluate(chunk.select(params))
+                rows = []
+                for k, row in enumerate(chunk.iter_rows(named=True)):
+                    metrics = {n: float(values[k, j]) for j, n in enumerate(names)}
+                    value = metrics.get(obj.name, math.nan)
+                    rows.append({"number": row["set"], "params": {p: row[p] for p in params}, "metrics": metrics,
+                                 "value": value, "state": "complete", "started_at": began,
+                                 "finished_at": _now(), "duration_s": float(spent[k])})
+                    out[position[int(row["set"])]] = values[k]
+                store.save_trials(run_id, rows)
     except BaseException as exc:
         store.update_run(run_id, status="failed", error=f"interrupted: {type(exc).__name__}: {exc}"[:2000])
         raise

@@ -42,6 +42,8 @@ RUN_SCHEMA: dict[str, pl.DataType] = {
     "error": pl.String(),
     "artifacts": pl.List(pl.String()),
     "spec": pl.String(),
+    "heartbeat_at": _UTC,
+    "resume": pl.String(),
 }
 
 

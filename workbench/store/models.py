@@ -100,6 +100,8 @@ class Run(SQLModel, table=True):
 
     ``id`` is computed by the caller from the run's spec; ``parent_id`` links child runs (an
     optimization's trials) to their parent, and deleting a parent deletes its children.
+    ``heartbeat_at`` is written while a run is ``running``; a running run whose heartbeat is
+    older than the store's ``stale_after`` is read back as ``interrupted``.
     """
 
     __tablename__ = "runs"
@@ -127,6 +129,7 @@ class Run(SQLModel, table=True):
             index=True,
         ),
     )
+    heartbeat_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)  # revision 0004
 
 
 class Trial(SQLModel, table=True):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = ["DatasetRecord", "RunRecord", "RunStatus"]
 
-RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
 
 
 class DatasetRecord(BaseModel):
@@ -75,8 +75,10 @@ class RunRecord(BaseModel):
         Content hash of the dataset the run used.
     workbench_version : str
         Version of Quant Workbench that saved the run.
-    status : {"queued", "running", "succeeded", "failed", "cancelled"}
-        Lifecycle status.
+    status : {"queued", "running", "succeeded", "failed", "cancelled", "interrupted"}
+        Lifecycle status. ``interrupted`` is read, never written: a ``running`` run whose
+        heartbeat is older than the store's ``stale_after`` (its process died); resume it with
+        :attr:`resume`.
     created_at, started_at, finished_at : datetime or None
         UTC-aware timestamps (``created_at`` is when the row was last saved).
     duration_s : float or None
@@ -89,6 +91,10 @@ class RunRecord(BaseModel):
         Error text of a failed run.
     parent_id : str or None
         Id of the parent run (an optimization, for its trials).
+    heartbeat_at : datetime or None
+        Last sign of life of a running run.
+    resume : str or None
+        For an ``interrupted`` run, the command that resumes it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -108,6 +114,8 @@ class RunRecord(BaseModel):
     artifacts: dict[str, str]
     error: str | None
     parent_id: str | None
+    heartbeat_at: dt.datetime | None = None
+    resume: str | None = None
 
     @property
     def spec(self) -> dict[str, Any]:

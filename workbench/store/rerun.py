@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from workbench.store.records import RunRecord
     from workbench.store.store import Store
 
-__all__ = ["KEEP_DATA_CELLS", "Check", "VerifyReport", "run_artifacts", "bars_of", "rerun", "verify"]
+__all__ = ["KEEP_DATA_CELLS", "Check", "VerifyReport", "run_artifacts", "bars_of", "rerun", "resume", "verify",
+           "resume_command"]
 
 KEEP_DATA_CELLS = 5_000_000
 """Bars with at most this many values (rows × columns) are kept with a run by default."""
@@ -151,7 +152,36 @@ def _space_args(store: Store, record: RunRecord, spec: dict[str, Any]) -> tuple[
     return cls, ranges, list(space["constraints"])
 
 
-def _rerun_sweep(store: Store, record: RunRecord, spec: dict[str, Any]) -> Any:
+def _resumable(kind: str, spec: dict[str, Any]) -> bool:
+    return kind == "optimization" and spec.get("method") in ("grid", "random")
+
+
+def resume_command(run_id: str, kind: str, spec_json: str) -> str:
+    """The command that resumes an interrupted run."""
+    if _resumable(kind, json.loads(spec_json)):
+        return f"workbench runs resume {run_id}"
+    return f"re-run the code that started it (its spec is in `workbench runs show {run_id}`)"
+
+
+def resume(store: Store, run_id: str) -> Any:
+    """Continue the stored search ``run_id`` where it stopped (the sets it has no trial for),
+    in ``store``; return its result. A finished search is re-read, not re-evaluated.
+
+    Raises
+    ------
+    StoreError
+        The run is not a grid or random search (other runs resume by re-running their code).
+    """
+    record = store.run(run_id)
+    if not _resumable(record.kind, record.spec):
+        raise StoreError(
+            f"Run {record.id!r} ({record.kind}) cannot be resumed from the store: "
+            f"{resume_command(record.id, record.kind, record.spec_json)}."
+        )
+    return _rerun_sweep(store, record, record.spec, into=store)
+
+
+def _rerun_sweep(store: Store, record: RunRecord, spec: dict[str, Any], *, into: Store | None = None) -> Any:
     from workbench.backtesting.config import BacktestConfig
     from workbench.optimize import _evaluate as ev
     from workbench.optimize.grid import run_sweep
@@ -164,8 +194,8 @@ def _rerun_sweep(store: Store, record: RunRecord, spec: dict[str, Any]) -> Any:
     cfg = BacktestConfig(**spec["config"])
     data = ev.dataset(bars_of(store, record), cfg)
     return run_sweep(data, space, sets, cfg, obj, method=spec["method"], engine=spec["engine"],
-                     overfit=spec.get("overfit", True), pbo_sets=spec.get("pbo_sets", 128),
-                     extra_spec={"n_sets": spec.get("n_sets"), "seed": spec.get("seed")})
+                     overfit=spec.get("overfit", True), pbo_sets=spec.get("pbo_sets", 128), store=into,
+                     name=record.name, extra_spec={"n_sets": spec.get("n_sets"), "seed": spec.get("seed")})
 
 
 def _objective(record: RunRecord, metric: str, goal: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,13 @@ from workbench.store._engine import create_engine, masked_url, resolve_url, writ
 from workbench.store.models import RUN_STATUSES, TERMINAL_STATUSES, Dataset, Run
 from workbench.store.records import DatasetRecord, RunRecord
 
-__all__ = ["Store"]
+__all__ = ["Store", "STALE_AFTER", "HEARTBEAT_EVERY"]
+
+HEARTBEAT_EVERY = 10.0
+"""Seconds between the heartbeats of a running run (:meth:`Store.beating`)."""
+
+STALE_AFTER = 60.0
+"""Seconds without a heartbeat after which a running run reads as ``interrupted``."""
 
 _DATASETS: sa.Table = Dataset.__table__  # type: ignore[attr-defined]
 _RUNS: sa.Table = Run.__table__  # type: ignore[attr-defined]
@@ -73,7 +80,22 @@ def _dataset_record(row: sa.RowMapping) -> DatasetRecord:
     return DatasetRecord(**{**row, "symbols": tuple(row["symbols"])})
 
 
-def _run_record(row: sa.RowMapping) -> RunRecord:
+def _live(row: Mapping[str, Any], stale_before: dt.datetime) -> dict[str, Any]:
+    """``row`` as read: a running run whose last sign of life is before ``stale_before`` is
+    ``interrupted``, with the command that resumes it."""
+    values = dict(row)
+    values["resume"] = None
+    if values["status"] == "running":
+        seen = values.get("heartbeat_at") or values.get("started_at") or values["created_at"]
+        if seen < stale_before:
+            from workbench.store.rerun import resume_command
+
+            values["status"] = "interrupted"
+            values["resume"] = resume_command(values["id"], values["kind"], values["spec"])
+    return values
+
+
+def _run_record(row: Mapping[str, Any]) -> RunRecord:
     values = dict(row)
     values["spec_json"] = values.pop("spec")
     return RunRecord(**values)
@@ -89,6 +111,9 @@ class Store:
         Default: ``$WORKBENCH_DB_URL`` if set, else SQLite at ``$WORKBENCH_HOME/workbench.db``.
     artifacts_dir : Path, optional
         Where Parquet artifacts go. Default: ``$WORKBENCH_HOME/artifacts``.
+    stale_after : float
+        Seconds without a heartbeat after which a ``running`` run reads as ``interrupted``
+        (default :data:`STALE_AFTER`; running runs beat every :data:`HEARTBEAT_EVERY` s).
 
     Raises
     ------
@@ -116,8 +141,10 @@ class Store:
     >>> store.close()
     """
 
-    def __init__(self, url: str | None = None, *, artifacts_dir: Path | str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, artifacts_dir: Path | str | None = None,
+                 stale_after: float = STALE_AFTER) -> None:
         self._engine: sa.Engine | None = None
+        self.stale_after = check_number("stale_after", stale_after, 0, lo_open=True)
         self._url = resolve_url(url)
         if artifacts_dir is not None and not isinstance(artifacts_dir, (str, Path)):
             raise InvalidParameterError(f"`artifacts_dir` must be a path or None; got {artifacts_dir!r}.")
@@ -331,6 +358,7 @@ class Store:
             JSON-serializable specification; stored as canonical JSON (sorted keys). NaN/inf
             are refused here: a spec must hash the same everywhere.
         status : {"queued", "running", "succeeded", "failed", "cancelled"}
+            A ``running`` run gets a heartbeat now; keep it beating with :meth:`beating`.
         dataset_hash : str, optional
             Content hash of the dataset used.
         metrics : dict, optional
@@ -407,6 +435,7 @@ class Store:
             "metrics": to_json_value(dict(kw["metrics"] or {}), name="metrics"),
             "error": _check_text("error", kw["error"], optional=True),
             "parent_id": parent_id,
+            "heartbeat_at": _now() if kw["status"] == "running" else None,
         }
 
     def update_run(self, run_id: str, **fields: Any) -> RunRecord:
@@ -439,6 +468,8 @@ class Store:
             status = changes.get("status")
             if status == "running" and "started_at" not in changes and current["started_at"] is None:
                 changes["started_at"] = now
+            if status == "running":
+                changes["heartbeat_at"] = now
             if status in TERMINAL_STATUSES and "finished_at" not in changes and current["finished_at"] is None:
                 changes["finished_at"] = now
             started = changes.get("started_at", current["started_at"])
@@ -471,6 +502,46 @@ class Store:
                 out[key] = _check_text(key, value, optional=True)
         return out
 
+    # -- heartbeats ------------------------------------------------------------------------------
+    def _stale_before(self) -> dt.datetime:
+        return _now() - dt.timedelta(seconds=self.stale_after)
+
+    def heartbeat(self, run_id: str) -> None:
+        """Record that the running run ``run_id`` (the full id) is alive (one short transaction)."""
+        _artifacts.check_name("run_id", run_id)
+        with self._db_errors(f"record the heartbeat of run {run_id!r} in"), write_transaction(self.engine) as conn:
+            conn.execute(_RUNS.update().where(_RUNS.c.id == run_id).values(heartbeat_at=_now()))
+
+    @contextlib.contextmanager
+    def beating(self, run_id: str, *, every: float = HEARTBEAT_EVERY) -> Iterator[None]:
+        """Keep the heartbeat of run ``run_id`` while the block runs (a background thread).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = Store("sqlite://", artifacts_dir=tempfile.mkdtemp(), stale_after=0.001)
+        >>> _ = store.save_run("sweep1", kind="optimization", spec={}, status="running")
+        >>> import time; time.sleep(0.01)
+        >>> store.run("sweep1").status, store.run("sweep1").resume
+        ('interrupted', 're-run the code that started it (its spec is in `workbench runs show sweep1`)')
+        """
+        every = check_number("every", every, 0, lo_open=True)
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(every):
+                with contextlib.suppress(WorkbenchError):
+                    self.heartbeat(run_id)
+
+        self.heartbeat(run_id)
+        thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
     def run(self, run_id: str) -> RunRecord:
         """The run with id ``run_id``, or the one run whose id starts with it (like git).
 
@@ -483,11 +554,11 @@ class Store:
         with self._db_errors(f"read run {run_id!r} from"), self.engine.connect() as conn:
             row = conn.execute(sa.select(_RUNS).where(_RUNS.c.id == run_id)).mappings().first()
             if row is not None:
-                return _run_record(row)
+                return _run_record(_live(row, self._stale_before()))
             like = _RUNS.c.id.startswith(run_id, autoescape=True)
             rows = conn.execute(sa.select(_RUNS).where(like).order_by(_RUNS.c.id).limit(6)).mappings().all()
             if len(rows) == 1:
-                return _run_record(rows[0])
+                return _run_record(_live(rows[0], self._stale_before()))
             if rows:
                 shown = ", ".join(repr(r["id"]) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
                 raise StoreError(
@@ -528,14 +599,19 @@ class Store:
         if kind is not None:
             query = query.where(_RUNS.c.kind == _check_text("kind", kind))
         if status is not None:
-            query = query.where(_RUNS.c.status == check_choice("status", status, RUN_STATUSES))
+            wanted = check_choice("status", status, (*RUN_STATUSES, "interrupted"))
+            query = query.where(_RUNS.c.status == ("running" if wanted == "interrupted" else wanted))
         if parent_id is not None:
             query = query.where(_RUNS.c.parent_id == _check_text("parent_id", parent_id))
         if limit is not None:
             query = query.limit(check_int("limit", limit, 1))
         with self._db_errors("list runs in"), self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return _frames.runs_frame(rows)
+        stale_before = self._stale_before()
+        live = [_live(row, stale_before) for row in rows]
+        if status in ("running", "interrupted"):
+            live = [row for row in live if row["status"] == status]
+        return _frames.runs_frame(live)
 
     def load_artifact(self, run_id: str, name: str) -> pl.DataFrame:
         """The artifact ``name`` of run ``run_id`` (a unique prefix is enough), as a DataFrame.
@@ -589,6 +665,12 @@ class Store:
         from workbench.store import rerun as _rerun
 
         return _rerun.rerun(self, run_id)
+
+    def resume(self, run_id: str) -> Any:
+        """Continue an interrupted grid or random search; see :func:`workbench.store.rerun.resume`."""
+        from workbench.store import rerun as _rerun
+
+        return _rerun.resume(self, run_id)
 
     def verify(self, run_id: str) -> Any:
         """Re-run ``run_id`` and compare every metric and artifact bit for bit; returns a
