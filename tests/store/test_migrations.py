@@ -17,7 +17,7 @@ from workbench.store._migrate import MIGRATIONS_DIR, head_revision
 STORE_TABLES = {"datasets", "runs", "trials", "batches", "jobs", "ml_models", "ml_aliases", "ml_promotions",
                 "ml_ab_records"}
 # Every revision shipped, in order; a new migration appends to this list.
-REVISIONS = ["0001", "0002", "0003", "0004"]
+REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
 
 
 def _tables(url: str) -> set[str]:

@@ -127,7 +127,7 @@ def test_rerun_and_verify_a_backtest(tmp_path: Path) -> None:
     assert fresh.run_id == run_id and fresh.final_equity == res.final_equity
     report = store.verify(run_id)
     assert report.equal, report
-    assert {c.name for c in report.checks if c.what == "artifact"} == {"equity", "trades", "orders"}
+    assert {c.name for c in report.checks if c.what == "artifact"} == {"equity", "trades", "orders", "benchmark"}
     assert any(c.name == "sharpe_ratio" for c in report.checks)
 
 

@@ -254,6 +254,11 @@ class BacktestResult(Reportable):
     def run_id(self) -> str:
         return run_id_of(self.spec)
 
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """The tables :meth:`save` stores as Parquet artifacts (and ``Store.verify`` compares)."""
+        return {"equity": self.equity, "trades": self.trades, "orders": self.orders,
+                "benchmark": pl.DataFrame({"ts": self.equity["ts"], "return": self.benchmark_returns})}
+
     def save(self, store: Store | None = None, *, name: str | None = None, keep_data: bool | None = None) -> str:
         """Record this run in the store; returns its id.
 
@@ -276,8 +281,7 @@ class BacktestResult(Reportable):
 
         store = store or Store()
         now = datetime.now(timezone.utc)
-        artifacts = {"equity": self.equity, "trades": self.trades, "orders": self.orders,
-                     "benchmark": pl.DataFrame({"ts": self.equity["ts"], "return": self.benchmark_returns})}
+        artifacts = self.tables()
         artifacts.update(run_artifacts(store, type(self.strategy), self.bars, self.dataset_hash, keep_data=keep_data))
         store.save_run(
             self.run_id, kind=self.spec["kind"], spec=self.spec, dataset_hash=self.dataset_hash,

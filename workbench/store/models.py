@@ -129,7 +129,7 @@ class Run(SQLModel, table=True):
             index=True,
         ),
     )
-    heartbeat_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)  # revision 0004
+    heartbeat_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)  # revision 0005
 
 
 class Trial(SQLModel, table=True):

@@ -299,9 +299,11 @@ def verify(store: Store, run_id: str) -> VerifyReport:
     else:
         fresh_id = fresh.run_id
         _metric_checks(record.metrics, fresh.stats.to_dict(), checks)
+        tables = fresh.tables()
         for name in sorted(set(record.artifacts) - {"strategy", "bars"}):
             stored = store.load_artifact(record.id, name)
-            checks.append(Check("artifact", name, *_frames_equal(stored, getattr(fresh, name))))
+            same = _frames_equal(stored, tables[name]) if name in tables else (False, "not made by the re-run")
+            checks.append(Check("artifact", name, *same))
     checks.append(Check("id", "run_id", fresh_id == record.id, "" if fresh_id == record.id else f"re-run id {fresh_id}"))
     return VerifyReport(record.id, record.kind, tuple(checks), tuple(sorted(_TIMINGS & set(record.metrics))))
 

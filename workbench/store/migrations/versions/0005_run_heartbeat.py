@@ -1,7 +1,7 @@
 """Runs carry a heartbeat: a running run whose heartbeat went stale reads as ``interrupted``.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-05
 
 Shipped migrations are never edited: change the schema with a new revision.
@@ -14,8 +14,8 @@ from alembic import op
 
 __all__ = ["upgrade", "downgrade"]
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
