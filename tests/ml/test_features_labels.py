@@ -49,8 +49,8 @@ def test_many_assets_equal_each_asset_alone():
     fs = default_features(30)
     many = fs.compute(bars).values
     for j, sym in enumerate(sorted(bars["symbol"].unique().to_list())):
-        one = fs.compute(bars.filter(pl.col("symbol") == sym).drop("symbol")).values[:, 0]
-        np.testing.assert_allclose(many[:, j], one, equal_nan=True)
+        one = fs.compute(bars.filter(pl.col("symbol") == sym).drop("symbol")).values[:, :, 0]
+        np.testing.assert_allclose(many[:, :, j], one, equal_nan=True)
 
 
 def test_a_feature_at_t_uses_no_later_bar(goog):
@@ -61,8 +61,8 @@ def test_a_feature_at_t_uses_no_later_bar(goog):
         *(pl.when(pl.int_range(pl.len()) > t).then(pl.col(c) * 1.7).otherwise(pl.col(c)).alias(c)
           for c in ("open", "high", "low", "close", "volume")))
     after = fs.compute(shocked).values
-    np.testing.assert_array_equal(base[: t + 1], after[: t + 1])
-    assert not np.allclose(base[t + 1:], after[t + 1:], equal_nan=True)
+    np.testing.assert_array_equal(base[:, : t + 1], after[:, : t + 1])
+    assert not np.allclose(base[:, t + 1:], after[:, t + 1:], equal_nan=True)
 
 
 def test_documentation_lists_every_feature_and_the_importance_rank():

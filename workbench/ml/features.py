@@ -137,7 +137,8 @@ class Feature:
 
 @dataclass(frozen=True)
 class FeatureMatrix:
-    """Computed features: ``values[t, j, f]`` for bar ``t``, asset ``j``, feature ``f``."""
+    """Computed features: ``values[f, t, j]`` for feature ``f``, bar ``t``, asset ``j`` (each
+    feature one contiguous ``(n_bars, n_assets)`` block)."""
 
     values: np.ndarray
     names: tuple[str, ...]
@@ -146,14 +147,14 @@ class FeatureMatrix:
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The feature rows of the (bar, asset) pairs, shape ``(len(rows), n_features)``."""
-        return self.values[np.asarray(rows), np.asarray(cols)]
+        return np.ascontiguousarray(self.values[:, np.asarray(rows), np.asarray(cols)].T)
 
     def to_frame(self) -> pl.DataFrame:
         """A long polars frame: ``ts``, ``symbol`` and one column per feature."""
-        n, m, _ = self.values.shape
+        _, n, m = self.values.shape
         cols = {"ts": np.tile(self.ts, m), "symbol": np.repeat(np.array(self.symbols), n)}
         for f, name in enumerate(self.names):
-            cols[name] = self.values[:, :, f].T.reshape(-1)
+            cols[name] = self.values[f].T.reshape(-1)
         return pl.DataFrame(cols)
 
 
@@ -166,8 +167,8 @@ class FeatureSet:
     >>> import workbench as wb
     >>> fs = FeatureSet((Feature("mom_5", "return", 5), Feature("rsi_14", "rsi", 14)))
     >>> fm = fs.compute(wb.data.sample("GOOG"))
-    >>> fm.values.shape[1:], fm.names
-    ((1, 2), ('mom_5', 'rsi_14'))
+    >>> fm.values.shape, fm.names
+    ((2, 2148, 1), ('mom_5', 'rsi_14'))
     >>> print(fs.describe().splitlines()[2])
     | mom_5 | return | close[t] / close[t-w] - 1 (w = 5) | (-1, inf) | momentum over w bars |
     """
@@ -203,7 +204,7 @@ class FeatureSet:
         for name, arr in (extra or {}).items():
             cols.append(_extra(name, arr, n, m, names))
             names.append(name)
-        values = np.stack(cols, axis=2) if cols else np.empty((n, m, 0))
+        values = np.stack(cols, axis=0)
         return FeatureMatrix(values, tuple(names), view.ts, tuple(view.symbols))
 
     def describe(self, importance: Mapping[str, float] | None = None) -> str:
