@@ -85,3 +85,10 @@ def test_no_test_skips_for_a_missing_package():
     found = [str(p.relative_to(tests)) for p in tests.rglob("*.py")
              if p != Path(__file__).resolve() and "importorskip(" in p.read_text()]
     assert found == []
+
+
+
+def test_make_demo_and_environment_yml_install_the_whole_workbench():
+    # conda provides what it can; the pip line brings the rest of [all]
+    assert '- -e ".[all]"' in (PYPROJECT.parent / "environment.yml").read_text()
+    assert "install --quiet -e '.[all]'" in (PYPROJECT.parent / "Makefile").read_text()
