@@ -35,12 +35,13 @@ def _ret(b: Bars, w: int) -> np.ndarray:
 
 
 def _vol(b: Bars, w: int) -> np.ndarray:
-    r = np.log(b.close / _lag(b.close, 1))
+    r = b.derive("ml:log_return", lambda: np.log(b.close / _lag(b.close, 1)))
     return ind.rolling_std(r, w, ddof=1) if w > 1 else np.abs(r)
 
 
 def _atr(b: Bars, w: int) -> np.ndarray:
-    return ind.atr(b.high, b.low, b.close, w)
+    """ATR(w), computed once per bars and window (kept with the bars' derived values)."""
+    return b.derive(f"ml:atr:{w}", lambda: ind.atr(b.high, b.low, b.close, w))
 
 
 def _ma_dist(b: Bars, w: int, atr_window: int) -> np.ndarray:
