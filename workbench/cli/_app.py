@@ -87,15 +87,25 @@ def _root(
 
 
 @app.command("demo")
-def demo() -> None:
+def demo(
+    batch: Annotated[bool, typer.Option("--batch/--no-batch",
+                                        help="Also run the research batch (notebooks/03_strategy.ipynb over "
+                                             "datasets and windows, as jobs on a local Dask cluster).")] = True,
+) -> None:
     """Import and register the sample datasets, run a backtest, save it: the research loop, offline.
 
     Everything goes to the store under WORKBENCH_HOME (default ~/.workbench). Running it again
-    updates the same datasets and run.
+    updates the same datasets and run; the research batch runs again as a new batch.
     """
     from workbench.demo import run_demo
 
-    run_demo(console=stdout())
+    out = stdout()
+    run_demo(console=out)
+    if batch:
+        from workbench.jobs.demo import research_batch
+
+        out.print("[bold]4. Research batch[/] — a strategy notebook over datasets and windows, via papermill on Dask")
+        research_batch(out)
 
 
 kernel_app = typer.Typer(help="The Jupyter kernel of this environment.", no_args_is_help=True)
