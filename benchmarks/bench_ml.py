@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 import workbench as wb
-from workbench.ml import ModelParams, PurgedCV, TripleBarrier, cross_validate, default_features, make_dataset
+from workbench.ml import (
+    ModelParams,
+    PurgedCV,
+    TripleBarrier,
+    cross_validate,
+    default_features,
+    make_dataset,
+)
 from workbench.ml.features import KINDS
 from workbench.strategies import TrendPullback
 
