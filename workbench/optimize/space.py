@@ -22,7 +22,7 @@ from workbench.errors import InvalidParameterError, OptimizationError, did_you_m
 from workbench.strategies.base import Strategy
 from workbench.strategies.params import Param
 
-__all__ = ["Dimension", "SearchSpace", "search_space", "constraint_expr", "rows_satisfying"]
+__all__ = ["Dimension", "SearchSpace", "search_space", "constraint_expr", "rows_satisfying", "check_rows"]
 
 _MAX_GRID = 50_000_000
 
@@ -100,7 +100,10 @@ class SearchSpace:
         """The rows of ``frame`` that satisfy every constraint."""
         if not self.constraints:
             return frame
-        return frame.filter(constraint_expr(self.constraints, self.names))
+        mask = np.ones(frame.height, dtype=bool)
+        for values in check_rows(self.constraints, frame, self.names):
+            mask &= np.asarray(values, dtype=bool)
+        return frame.filter(pl.Series(mask))
 
     def grid(self) -> pl.DataFrame:
         """Every point of the grid that satisfies the constraints, one row per parameter set.
@@ -405,6 +408,12 @@ def _compile(node: ast.AST, text: str, names: list[str]) -> Any:
             left = right
         return acc
     if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+        for side in (node.left, node.right):
+            if isinstance(side, ast.Constant) and isinstance(side.value, str):
+                raise InvalidParameterError(
+                    f"constraint {text!r} does arithmetic on the text {side.value!r}; text may only be compared "
+                    "(direction == 'long')."
+                )
         return _BIN[type(node.op)](go(node.left), go(node.right))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         args = [go(a) for a in node.args]
@@ -416,6 +425,23 @@ def _compile(node: ast.AST, text: str, names: list[str]) -> Any:
         f"constraint {text!r} uses a construct a search cannot evaluate over a grid "
         f"({type(node).__name__}); use comparisons, and/or/not, arithmetic, abs, min and max."
     )
+
+
+def check_rows(constraints: Sequence[str], frame: pl.DataFrame, names: Sequence[str]) -> list[list[bool]]:
+    """Each constraint's truth on each row of ``frame`` (one list per constraint); an expression
+    that cannot be evaluated on the values is an :class:`InvalidParameterError` naming it."""
+    out = []
+    for text in constraints:
+        expr = constraint_expr([text], names)
+        try:
+            out.append(frame.select(expr.alias("ok"))["ok"].fill_null(False).to_list())
+        except pl.exceptions.PolarsError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InvalidParameterError(
+                f"constraint {text!r} cannot be evaluated on the parameter values ({first}); use comparisons "
+                "and arithmetic over numeric parameters."
+            ) from None
+    return out
 
 
 def rows_satisfying(space: SearchSpace, rows: Sequence[Mapping[str, Any]]) -> list[bool]:

@@ -169,13 +169,25 @@ class Strategy:
 
     @classmethod
     def check_constraints(cls, values: Mapping[str, Any]) -> None:
-        """Raise when ``values`` break one of the class's ``constraints``."""
-        for expr in cls.constraints:
-            try:
-                ok = eval(expr, {"__builtins__": {}}, dict(values))  # noqa: S307 - declared by the strategy author
-            except Exception as exc:
-                raise InvalidParameterError(f"{cls.__name__} constraint {expr!r} cannot be evaluated: {exc}.") from exc
-            if not ok:
+        """Raise when ``values`` break one of the class's ``constraints``.
+
+        Constraints are parsed by the one checker every search uses
+        (:func:`workbench.optimize.space.constraint_expr`): comparisons, and/or/not, arithmetic,
+        ``abs``/``min``/``max`` over parameter names; never ``eval``.
+        """
+        if not cls.constraints:
+            return
+        import polars as pl
+
+        from workbench.optimize.space import check_rows
+
+        row = pl.DataFrame([{k: values[k] for k in values}])
+        try:
+            checked = check_rows(cls.constraints, row, list(values))
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"{cls.__name__} {exc}") from None
+        for expr, ok in zip(cls.constraints, checked, strict=True):
+            if not ok[0]:
                 shown = ", ".join(f"{k}={values[k]!r}" for k in values if k in expr)
                 raise InvalidParameterError(f"{cls.__name__} parameters break the constraint {expr!r} ({shown}).")
 
