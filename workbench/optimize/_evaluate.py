@@ -143,15 +143,32 @@ def _returns(res: BacktestResult) -> np.ndarray:
     return simple_returns(res.equity_values.sum(axis=1), init_cash=res.init_cash)
 
 
+def _dask_target(n_jobs: Any) -> Any:
+    """``n_jobs`` as a Dask client or scheduler address, or ``None`` for a number of processes."""
+    if isinstance(n_jobs, str):
+        if "://" not in n_jobs:
+            raise InvalidParameterError(
+                f"`n_jobs` must be a number of processes, a Dask client or a scheduler address such as "
+                f"'tcp://127.0.0.1:8786'; got {n_jobs!r}."
+            )
+        return n_jobs
+    if hasattr(n_jobs, "submit") and hasattr(n_jobs, "gather") and hasattr(n_jobs, "scatter"):
+        return n_jobs
+    return None
+
+
 class EngineEvaluator:
-    """Runs the engine once per parameter set (``n_jobs`` processes, or sequentially)."""
+    """Runs the engine once per parameter set: sequentially, in ``n_jobs`` processes, or as
+    Dask tasks when ``n_jobs`` is a Dask client or a scheduler address."""
 
     name = "backtest"
 
     def __init__(self, data: Dataset, cls: type[Strategy], cfg: BacktestConfig, obj: Objective, *,
-                 n_jobs: int = 1) -> None:
+                 n_jobs: Any = 1) -> None:
         self.data, self.cls, self.cfg, self.obj = data, cls, cfg, obj
-        self.n_jobs = check_int("n_jobs", n_jobs, 1, hint="It is a number of worker processes.")
+        self.dask = _dask_target(n_jobs)
+        self.n_jobs = 1 if self.dask is not None else check_int(
+            "n_jobs", n_jobs, 1, hint="It is a number of worker processes, a Dask client or a scheduler address.")
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -160,6 +177,8 @@ class EngineEvaluator:
     def evaluate(self, sets: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Metrics (n_sets × metric_names) and per-set durations in seconds."""
         rows = sets.to_dicts()
+        if self.dask is not None:
+            return self._on_dask(rows)
         if self.n_jobs == 1 or len(rows) < 2 * self.n_jobs:
             return _engine_chunk(self.data.frame, self.cls, self.cfg, self.obj, rows, self.data.periods_per_year)
         step = max(1, math.ceil(len(rows) / (4 * self.n_jobs)))
@@ -172,6 +191,33 @@ class EngineEvaluator:
             parts = list(pool.map(_engine_chunk, *zip(*[
                 (self.data.frame, self.cls, self.cfg, self.obj, chunk, self.data.periods_per_year)
                 for chunk in chunks], strict=False)))
+        return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _on_dask(self, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """Chunks of parameter sets as Dask tasks (the bars sent to each worker once)."""
+        from workbench._extras import require
+
+        require("batch", "distributed")
+        from distributed import Client
+
+        own = isinstance(self.dask, str)
+        try:
+            client = Client(self.dask, timeout=10, set_as_default=False) if own else self.dask
+        except (OSError, TimeoutError) as exc:
+            raise InvalidParameterError(
+                f"`n_jobs` names a Dask scheduler that cannot be reached ({self.dask!r}): {exc}. Start one "
+                f"(`dask scheduler`) or pass a number of processes."
+            ) from exc
+        try:
+            threads = max(1, sum(client.nthreads().values()))
+            step = max(1, math.ceil(len(rows) / (4 * threads)))
+            frame = client.scatter(self.data.frame, broadcast=True)
+            futures = [client.submit(_engine_chunk, frame, self.cls, self.cfg, self.obj, rows[i : i + step],
+                                     self.data.periods_per_year, pure=False) for i in range(0, len(rows), step)]
+            parts = client.gather(futures)
+        finally:
+            if own:
+                client.close()
         return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def returns(self, sets: pl.DataFrame) -> np.ndarray:
@@ -293,7 +339,7 @@ class FusedEvaluator:
 
 
 def evaluator(data: Dataset, cls: type[Strategy], cfg: BacktestConfig, obj: Objective, space: Any,
-              *, engine: str = "auto", n_jobs: int = 1, path: bool = True) -> FusedEvaluator | EngineEvaluator:
+              *, engine: str = "auto", n_jobs: Any = 1, path: bool = True) -> FusedEvaluator | EngineEvaluator:
     """The fused evaluator when it applies (and ``engine`` allows), else the engine one."""
     if engine not in ("auto", "fused", "backtest"):
         raise InvalidParameterError(

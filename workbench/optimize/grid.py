@@ -53,7 +53,7 @@ def grid(
     constraint: str | Sequence[str] | None = None,
     config: BacktestConfig | None = None,
     engine: Engine = "auto",
-    n_jobs: int = 1,
+    n_jobs: int | Any = 1,
     overfit: bool = True,
     pbo_sets: int = _PBO_SETS,
     store: Store | None = None,
@@ -82,7 +82,9 @@ def grid(
     engine
         ``"auto"`` (fused kernel when it applies), ``"fused"`` (required) or ``"backtest"``.
     n_jobs
-        Worker processes of the engine path (the strategy class must be importable).
+        Worker processes of the engine path (the strategy class must be importable), or a Dask
+        ``distributed.Client`` or scheduler address (``"tcp://host:8786"``): the parameter sets
+        then run as Dask tasks on its workers. Every choice gives the same numbers.
     overfit
         Compute the overfitting figures of the best set (needs every set's Sharpe ratio, so the
         fused kernel also tracks the equity path).
@@ -134,7 +136,7 @@ def random(
     constraint: str | Sequence[str] | None = None,
     config: BacktestConfig | None = None,
     engine: Engine = "auto",
-    n_jobs: int = 1,
+    n_jobs: int | Any = 1,
     overfit: bool = True,
     pbo_sets: int = _PBO_SETS,
     store: Store | None = None,
@@ -166,7 +168,7 @@ def random(
 
 
 def _search(method: str, bars: Any, strategy: Any, *, metric: Metric, goal: str, constraint: Any,
-            config: BacktestConfig | None, engine: str, n_jobs: int, overfit: bool, pbo_sets: int,
+            config: BacktestConfig | None, engine: str, n_jobs: Any, overfit: bool, pbo_sets: int,
             store: Store | None, name: str | None, n_sets: int | None, seed: int | None,
             kwargs: dict[str, Any]) -> SweepResult:
     cls = strategy if isinstance(strategy, type) else type(strategy)
@@ -183,7 +185,7 @@ def _search(method: str, bars: Any, strategy: Any, *, metric: Metric, goal: str,
 
 
 def run_sweep(data: ev.Dataset, space: SearchSpace, sets: pl.DataFrame, cfg: BacktestConfig, obj: ev.Objective, *,
-              method: str, engine: str = "auto", n_jobs: int = 1, overfit: bool = True, pbo_sets: int = _PBO_SETS,
+              method: str, engine: str = "auto", n_jobs: Any = 1, overfit: bool = True, pbo_sets: int = _PBO_SETS,
               store: Store | None = None, name: str | None = None,
               extra_spec: dict[str, Any] | None = None) -> SweepResult:
     """Evaluate the parameter ``sets`` of ``space`` on prepared bars and build the result

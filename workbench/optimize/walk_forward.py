@@ -91,6 +91,7 @@ def walk_forward(
     n_trials: int = 100,
     sampler: str = "tpe",
     seed: int | None = 0,
+    n_jobs: int | Any = 1,
     **ranges_and_settings: Any,
 ) -> WalkForwardResult:
     """Walk-forward optimization over rolling (or anchored) windows.
@@ -107,6 +108,10 @@ def walk_forward(
         ``n_trials`` trials with ``sampler`` and ``seed``) in each fold.
     metric, goal
         A Stats field to optimize in sample and report out of sample.
+    n_jobs
+        For grid and random searches on the engine path: worker processes, or a Dask
+        ``distributed.Client`` or scheduler address (each fold's parameter sets run as Dask
+        tasks). The folds' results do not depend on it.
     **ranges_and_settings
         Parameter ranges and backtest settings, as for :func:`~workbench.optimize.grid`.
 
@@ -147,7 +152,7 @@ def walk_forward(
         is_frame = fold_bars(data.frame, ts, tr)
         params, is_value = _search_fold(is_frame, strategy, space, cfg, obj, search, engine=engine, n_sets=n_sets,
                                         n_trials=n_trials, sampler=sampler, seed=seed, ranges=ranges,
-                                        constraint=constraint)
+                                        constraint=constraint, n_jobs=n_jobs)
         oos_r, oos_stats = _out_of_sample(data, ts, tr, te, cls(**params), cfg)
         oos_value = float(oos_stats.to_dict()[obj.name])
         rows.append({"fold": k, "train_start": ts[int(tr[0])], "train_end": ts[int(tr[-1])],
@@ -185,7 +190,7 @@ def _splits(ts: pl.Series, **kw: Any) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _search_fold(frame: pl.DataFrame, strategy: Any, space: Any, cfg: BacktestConfig, obj: ev.Objective,
                  search: str, *, engine: str, n_sets: int, n_trials: int, sampler: str, seed: int | None,
-                 ranges: dict[str, Any], constraint: Any) -> tuple[dict[str, Any], float]:
+                 ranges: dict[str, Any], constraint: Any, n_jobs: Any = 1) -> tuple[dict[str, Any], float]:
     if search == "study":
         import optuna
 
@@ -199,7 +204,7 @@ def _search_fold(frame: pl.DataFrame, strategy: Any, space: Any, cfg: BacktestCo
         return params, float(best.value)
     data = ev.dataset(frame, cfg)
     sets = space.grid() if search == "grid" else space.sample(n_sets, seed=seed)
-    res = run_sweep(data, space, sets, cfg, obj, method=search, engine=engine, overfit=False)
+    res = run_sweep(data, space, sets, cfg, obj, method=search, engine=engine, overfit=False, n_jobs=n_jobs)
     return res.best_params, float(res.best[obj.name])
 
 
