@@ -15,6 +15,7 @@ import pytest
 
 import workbench as wb
 from tests.dashboards.conftest import free_port, serve
+from workbench.jobs import _table
 from workbench.optimize import grid
 from workbench.optimize.study import store_storage_url
 from workbench.store import Store
@@ -49,6 +50,8 @@ def home(tmp_path_factory):
             t = study.ask(DISTS)
             study.tell(t, float(i))
         url = store_storage_url(store)
+        _table.insert_batch(store.engine, {"id": "b1", "name": "sweep", "notebook": "nb.ipynb", "kernel_name": "python3",
+                                           "output_dir": str(home / "out"), "options": {}}, [{"fast": 5}, {"fast": 10}])
     return home, url
 
 
@@ -64,7 +67,7 @@ def server(home):
 
 @pytest.mark.parametrize(("page_name", "shows"), [
     ("runs", "of 4 runs"), ("monitor", "Pick a study or a stored sweep"), ("explorer", "Sharpe ratio"),
-    ("portfolio", "over 384 rebalances"),
+    ("portfolio", "over 384 rebalances"), ("batches", "queued: 2"),
 ])
 def test_every_page_loads_offline_without_errors(server, open_page, page_name, shows):
     p = open_page()
@@ -99,14 +102,14 @@ def test_runs_page_names_an_unknown_run(server, open_page):
 def test_a_parameter_change_redraws_equity_and_stats(server, open_page):
     p = open_page()
     page = p.goto(f"{server}/explorer")
-    page.get_by_text("SmaCross(fast=10, slow=20, direction='long')").first.wait_for(timeout=60_000)
+    page.get_by_text("SmaCross(fast=10, slow=20,").first.wait_for(timeout=60_000)
     before_eq = page.evaluate(COLUMN_JS, "equity")
     before_stats = page.locator("table.workbench-stats").first.inner_text()
     handle = page.locator(".noUi-handle").first
     handle.focus()
     for _ in range(3):
         handle.press("ArrowRight")
-    page.get_by_text("SmaCross(fast=13, slow=20, direction='long')").first.wait_for(timeout=60_000)
+    page.get_by_text("SmaCross(fast=13, slow=20,").first.wait_for(timeout=60_000)
     assert page.evaluate(COLUMN_JS, "equity") != before_eq
     assert page.locator("table.workbench-stats").first.inner_text() != before_stats
     p.screenshot("dashboard_explorer_changed")
@@ -143,3 +146,21 @@ def test_a_public_bind_without_auth_is_refused(home):
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1
     assert "needs authentication" in out.stderr and "WORKBENCH_DASHBOARD_PASSWORD" in out.stderr
+
+
+def test_a_job_finishing_changes_its_state_on_the_batches_page(server, home, open_page):
+    p = open_page()
+    page = p.goto(f"{server}/batches?batch=b1")
+    page.get_by_text("queued: 2").first.wait_for(timeout=60_000)
+    with Store(f"sqlite:///{home[0] / 'workbench.db'}", artifacts_dir=home[0] / "artifacts") as store:
+        job = _table.claim(store.engine, "b1", 1)[0]
+        _table.start(store.engine, job["id"], job["claim"], worker="w1", workdir=str(home[0]))
+        page.get_by_text("running: 1").first.wait_for(timeout=5_000)
+        _table.finish(store.engine, job["id"], job["claim"], "failed", error="ZeroDivisionError: division by zero",
+                      failed_cell="1 / 0")
+    page.get_by_text("failed: 1").first.wait_for(timeout=5_000)
+    page.locator(".tabulator-row", has_text="failed").first.click()
+    page.get_by_text("Failing cell", exact=True).first.wait_for(timeout=10_000)
+    page.get_by_text("1 / 0", exact=True).first.wait_for(timeout=10_000)
+    p.screenshot("dashboard_batches_failed")
+    p.assert_clean()

@@ -67,3 +67,22 @@ def test_unknown_run_and_unopenable_store_become_messages(store, tmp_path):
     with pytest.raises(StoreError, match="Could not open the store at postgresql"):
         open_store("postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert runs_view(RunsBrowser(store=store), d) is not None
+
+
+def test_rerun_and_verify_says_equal_or_what_differs(store):
+    from workbench.store.rerun import Check, VerifyReport
+
+    rid = store.runs(kind="backtest")["id"][0]
+    d = RunDetail(store=store, run_id=rid)
+    d.verify()  # the real re-run: its outcome (or why it could not run) is shown, never raised
+    assert rid in d.verification
+    checks = (Check("metric", "sharpe_ratio", True), Check("artifact", "equity", True))
+    store.verify = lambda run_id: VerifyReport(run_id, "backtest", checks)
+    d.verify()
+    assert d.verification.startswith(f"Re-run of {rid} reproduces it: 2 checks equal")
+    store.verify = lambda run_id: VerifyReport(run_id, "backtest", (Check("metric", "cagr", False, "0.1 != 0.2"),))
+    d.verify()
+    assert "DIFFERS in 1 checks: metric cagr: 0.1 != 0.2" in d.verification
+    empty = RunDetail(store=store)
+    empty.verify()
+    assert empty.verification == "Select a run first."

@@ -12,7 +12,7 @@ from typing import Any
 
 from workbench.errors import WorkbenchError
 
-__all__ = ["PAGES", "runs_page", "monitor_page", "explorer_page", "portfolio_page", "url_arg"]
+__all__ = ["PAGES", "runs_page", "monitor_page", "explorer_page", "portfolio_page", "batches_page", "url_arg"]
 
 
 def url_arg(name: str) -> str | None:
@@ -71,7 +71,15 @@ def portfolio_page() -> Any:
     return _guard(lambda: portfolio_view(PortfolioExplorer()))
 
 
+def batches_page() -> Any:
+    """A batch's jobs with live states; ``?batch=ID`` picks it."""
+    from workbench.ui.batches import BatchMonitor, batches_view
+
+    return _guard(lambda: batches_view(BatchMonitor(batch=url_arg("batch") or "")))
+
+
 PAGES: dict[str, Callable[[], Any]] = {
-    "runs": runs_page, "monitor": monitor_page, "explorer": explorer_page, "portfolio": portfolio_page,
+    "runs": runs_page, "monitor": monitor_page, "batches": batches_page, "explorer": explorer_page,
+    "portfolio": portfolio_page,
 }
 """Page name (its URL path) → function building it."""

@@ -157,6 +157,7 @@ class RunDetail(param.Parameterized):
     provenance = param.Dict(default={}, precedence=-1)
     equity = param.Parameter(default=None, precedence=-1)
     trades = param.Parameter(default=None, precedence=-1)
+    verification = param.String(default="", doc="the outcome of the last re-run and verify")
     error = param.String(default="")
 
     def __init__(self, store: Any = None, **params: Any) -> None:
@@ -169,7 +170,7 @@ class RunDetail(param.Parameterized):
     def load(self) -> None:
         """Read the run named by :attr:`run_id` (errors become :attr:`error`)."""
         self.record = self.equity = self.trades = None
-        self.params, self.provenance = {}, {}
+        self.params, self.provenance, self.verification = {}, {}, ""
         if not self.run_id.strip():
             self.error = ""
             return
@@ -185,6 +186,25 @@ class RunDetail(param.Parameterized):
             self.record, self.error = rec, ""
         except WorkbenchError as exc:
             self.error = str(exc)
+
+
+    def verify(self) -> None:
+        """Re-execute the stored spec (:meth:`Store.verify`) and say whether every metric and
+        artifact came out equal (errors become :attr:`verification` too)."""
+        if self.record is None:
+            self.verification = "Select a run first."
+            return
+        try:
+            report = self._store.verify(self.record.id)
+        except Exception as exc:  # a page shows why, never a server traceback
+            self.verification = f"Could not re-run {self.record.id}: {type(exc).__name__}: {exc}"
+            return
+        if report.equal:
+            self.verification = (f"Re-run of {report.run_id} reproduces it: {len(report.checks)} checks equal "
+                                 f"(metrics, artifacts, id).")
+        else:
+            diffs = "; ".join(f"{c.what} {c.name}: {c.detail}" for c in report.differences[:10])
+            self.verification = f"Re-run of {report.run_id} DIFFERS in {len(report.differences)} checks: {diffs}"
 
 
 def _provenance(store: Any, dataset_hash: str | None) -> dict[str, Any]:
@@ -219,6 +239,15 @@ def runs_view(browser: RunsBrowser, detail: RunDetail, *, page_size: int = 50) -
 
     table.param.watch(pick, "selection")
     run_input = pn.widgets.TextInput.from_param(detail.param.run_id, label="run id", width=320)
+    verify = pn.widgets.Button(label="Re-run and verify", width=180)
+    verify.on_click(lambda _e: detail.verify())
+
+    @pn.depends(detail.param.verification)
+    def verified(text: str) -> Any:
+        if not text:
+            return pn.pane.Markdown("")
+        ok = "reproduces it" in text
+        return pn.pane.Alert(text, alert_type="success" if ok else "danger", sizing_mode="stretch_width")
 
     @pn.depends(detail.param.record, detail.param.error)
     def detail_panel(record: Any, error: str) -> Any:
@@ -249,5 +278,6 @@ def runs_view(browser: RunsBrowser, detail: RunDetail, *, page_size: int = 50) -
         return pn.pane.Markdown(f"**{table_.height:,}** of {browser._all.height:,} runs")
 
     return pn.Row(pn.Column("## Runs", filters, width=320),
-                  pn.Column(header, table, run_input, detail_panel, sizing_mode="stretch_width"),
+                  pn.Column(header, table, pn.Row(run_input, verify), verified, detail_panel,
+                            sizing_mode="stretch_width"),
                   sizing_mode="stretch_width")
