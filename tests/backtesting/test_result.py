@@ -132,7 +132,10 @@ def test_run_id_is_stable_and_changes_with_the_spec(goog):
     again = wb.backtest(goog, SmaCross(fast=10), fees=0.001)
     assert len(base.run_id) == 16 and int(base.run_id, 16) >= 0
     assert base.run_id == again.run_id
+    from workbench.strategies._code import code_of
+
     assert base.spec["strategy"] == {"name": "SmaCross", "module": "workbench.strategies.builtin", "version": "1",
+                                     "code": code_of(SmaCross).hash,
                                      "params": {"fast": 10, "slow": 20, "direction": "long"}}
     changed = {
         "param": wb.backtest(goog, SmaCross(fast=11), fees=0.001),

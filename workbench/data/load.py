@@ -29,6 +29,7 @@ def load(
     tz: str = "UTC",
     adjust: bool = False,
     repair: bool | Sequence[Repair] = False,
+    decimal_comma: bool = False,
 ) -> pl.DataFrame:
     """Load OHLCV bars into the canonical schema and validate them.
 
@@ -50,11 +51,16 @@ def load(
         Safe repairs, applied only when asked and reported with a warning: ``"sort"`` (sort by
         timestamp), ``"dedupe"`` (drop exact duplicate rows), ``"ffill"`` (carry the last price
         forward over null/NaN values; volume becomes 0). ``True`` means all three.
+    decimal_comma
+        Text numbers use a decimal comma (``"10,5"``, ``"1.234,5"``). Without it, commas are
+        thousands separators (``"1,234.5"``), and a value that can only be a decimal comma is
+        refused rather than read ten times too large.
 
     Column names are matched case-insensitively with common aliases (``Date``, ``Datetime``,
     ``timestamp``, ``Open``, ``Adj Close``, ``Vol``…). A close-only series (no open, high, low) is
     accepted: open, high and low are set to the close, so next-open fills happen at the next
-    close. A missing ``volume`` becomes 0.
+    close. A missing ``volume`` becomes 0. Two columns that map to one name (``close`` and
+    ``Close``, ``close`` and ``price``) are refused, naming both.
 
     Returns
     -------
@@ -83,7 +89,7 @@ def load(
     if symbol is not None and SYMBOL not in frame.columns:
         frame = frame.with_columns(pl.lit(str(symbol)).alias(SYMBOL))
     frame = _parse_ts(frame, tz)
-    frame = _cast_numeric(frame, adjust=adjust)
+    frame = _cast_numeric(frame, adjust=adjust, decimal_comma=decimal_comma)
     keep = [TS, *([SYMBOL] if SYMBOL in frame.columns else []), *BAR_COLUMNS]
     frame = frame.select(keep).with_columns(pl.col(SYMBOL).cast(pl.String) if SYMBOL in frame.columns else [])
     if repairs:
@@ -186,7 +192,10 @@ def _rename(frame: pl.DataFrame) -> pl.DataFrame:
                     f"columns {taken[name]!r} and {col!r} both look like the timestamp. "
                     "Fix: combine them into one datetime column or drop one before loading."
                 )
-            continue  # e.g. both 'close' and 'price': the first wins
+            raise DataValidationError(
+                f"columns {taken[name]!r} and {col!r} both map to `{name}`; keeping one silently could pick the "
+                f"wrong prices. Fix: drop or rename one of them before loading."
+            )
         taken[name] = col
         mapping[col] = name
     if TS not in taken:
@@ -257,7 +266,26 @@ def _parse_ts(frame: pl.DataFrame, tz: str) -> pl.DataFrame:
     return frame
 
 
-def _cast_numeric(frame: pl.DataFrame, *, adjust: bool) -> pl.DataFrame:
+_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
+
+
+def _numbers(frame: pl.DataFrame, c: str, decimal_comma: bool) -> pl.Expr:
+    """Text column ``c`` as numbers: ``1,234.5`` (thousands commas), or with ``decimal_comma``
+    ``1.234,5``. A decimal comma that was not declared (``10,5``) is refused, never read as 105."""
+    text = pl.col(c).cast(pl.String).str.strip_chars()
+    if decimal_comma:
+        return text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+    values = frame.select(text.alias("v"))["v"]
+    odd = values.filter(values.str.contains(",", literal=True) & ~values.str.contains(_THOUSANDS))
+    if odd.len():
+        raise DataValidationError(
+            f"column `{c}` holds {odd[0]!r}, which reads as a decimal comma ({odd.len()} such value(s)); it is not "
+            "a thousands separator. Fix: pass decimal_comma=True, or clean the file to use '.' for decimals."
+        )
+    return text.str.replace_all(",", "").cast(pl.Float64, strict=False)
+
+
+def _cast_numeric(frame: pl.DataFrame, *, adjust: bool, decimal_comma: bool = False) -> pl.DataFrame:
     if "open" not in frame.columns:  # close-only series
         frame = frame.with_columns(*(pl.col("close").alias(c) for c in ("open", "high", "low")))
     if "volume" not in frame.columns:
@@ -267,8 +295,7 @@ def _cast_numeric(frame: pl.DataFrame, *, adjust: bool) -> pl.DataFrame:
         if frame.schema[c].is_numeric():
             frame = frame.with_columns(pl.col(c).cast(pl.Float64))
             continue
-        cast = pl.col(c).cast(pl.String).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
-        out = frame.with_columns(cast.alias("__v"))
+        out = frame.with_columns(_numbers(frame, c, decimal_comma).alias("__v"))
         n, rows = offending_rows(out, pl.col("__v").is_null() & pl.col(c).is_not_null(), [c])
         if n:
             raise DataValidationError(f"column `{c}` has {n} non-numeric value(s):\n{rows}\nFix: clean or drop those rows.")

@@ -253,8 +253,8 @@ class Strategy:
 class Context:
     """What a Python per-bar strategy sees at the close of bar ``t`` and how it places orders.
 
-    Prices are views of bars ``0..t`` only (``ctx.close[-1]`` is this bar's close), so a
-    strategy cannot look ahead. ``asset`` arguments take an index or a symbol name.
+    Prices and timestamps are views of bars ``0..t`` only (``ctx.close[-1]`` is this bar's
+    close, ``ctx.ts[-1]`` its time), so a strategy cannot look ahead. ``asset`` arguments take an index or a symbol name.
     """
 
     __slots__ = ("t", "open", "high", "low", "close", "volume", "ts", "symbols", "_state", "_cash",
@@ -264,12 +264,12 @@ class Context:
         self.symbols = bars.symbols
         self._index = {s: i for i, s in enumerate(bars.symbols)}
         self._state, self._cash, self._intent, self._sharing = state, cash, intent, sharing
-        self.ts = bars.ts
 
     def _at(self, t: int, bars: Bars) -> Context:
         self.t = t
         self.open, self.high, self.low = bars.open[: t + 1], bars.high[: t + 1], bars.low[: t + 1]
         self.close, self.volume = bars.close[: t + 1], bars.volume[: t + 1]
+        self.ts = bars.ts[: t + 1]
         return self
 
     def _j(self, asset: int | str) -> int:

@@ -113,6 +113,16 @@ class Param:
                 raise InvalidParameterError(msg)
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise InvalidParameterError(msg)
+        if self.step is not None and self.low is not None:
+            k = (value - self.low) / self.step
+            if abs(k - round(k)) > 1e-9 * max(1.0, abs(k)):
+                below = self.low + math.floor(k) * self.step
+                near = [v for v in (below, below + self.step) if self.high is None or v <= self.high]
+                shown = " or ".join(f"{v:g}" for v in near)
+                raise InvalidParameterError(
+                    f"`{name}` must lie on its step {self.step:g} from {self.low:g}; got {value!r}. "
+                    f"Fix: use {shown} (grids and Optuna search only those values)."
+                )
         return value
 
     def grid(self, low: float | None = None, high: float | None = None, step: float | None = None) -> list[Any]:
