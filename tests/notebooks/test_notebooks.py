@@ -23,6 +23,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "07_ml.ipynb": {"n_features": 8, "n_trials": 2, "retrain_every": 252},
     "02_data.ipynb": {"every": "1mo"},
     "04_optimization.ipynb": {"fast_max": 15, "n_trials": 4, "train": 600, "test": 300},
+    "05_portfolio.ipynb": {"n_assets": 4, "lookback": 126},
     "03_strategy.ipynb": {"dataset": "EURUSD", "fast": 5, "slow": 20},
     "06_batch.ipynb": {"datasets": ["GOOG"], "fast": [5], "workers": 1},
 }
