@@ -88,6 +88,12 @@ class PortfolioResult(BacktestResult):
         return (f"PortfolioResult({self.strategy!r}, bars={self.view.n_bars}, assets={self.view.n_assets}, "
                 f"final_equity={self.final_equity:,.2f}, rebalances={n_reb})")
 
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        """As a backtest's, of kind ``"portfolio"`` (its weights and sizing are not a strategy a
+        plain backtest can run again)."""
+        return {**super().spec, "kind": "portfolio"}
+
     # -- weights ------------------------------------------------------------------------------
     @cached_property
     def weight_values(self) -> np.ndarray:

@@ -121,10 +121,10 @@ def rerun(store: Store, run_id: str) -> Any:
     record = store.run(run_id)
     spec = record.spec
     kind, method = spec.get("kind"), spec.get("method")
-    if kind == "backtest" and spec.get("strategy", {}).get("name") == "TargetWeights":
+    if kind == "portfolio" or kind == "backtest" and spec.get("strategy", {}).get("name") == "TargetWeights":
         raise StoreError(
-            f"Run {record.id!r} is a rebalancing run: its target weights are recorded only by their hash, so it "
-            "cannot be re-run from the store; re-run the notebook that made it."
+            f"Run {record.id!r} is a portfolio run: its target weights and sizing are recorded only by their hash, "
+            "so it cannot be re-run from the store; re-run the notebook or code that made it."
         )
     if kind == "backtest":
         return _rerun_backtest(store, record, spec)
