@@ -65,3 +65,18 @@ def test_strategies_without_declared_bounds_still_get_inputs():
             raise NotImplementedError
 
     assert isinstance(param_widgets(Free)["lookback"], pn.widgets.IntInput)
+
+
+def test_explorer_lists_and_runs_datasets_registered_in_the_store(tmp_path):
+    import workbench as wb
+    from workbench.demo import register_bars
+    from workbench.store import Store
+
+    bars = wb.data.synthetic(3_000, seed=4)
+    path = tmp_path / "syn.parquet"
+    bars.write_parquet(path)
+    with Store(f"sqlite:///{tmp_path / 'wb.db'}", artifacts_dir=tmp_path / "a") as store:
+        register_bars(store, "syn-3k", bars, source=str(path))
+        app = BacktestExplorer(store=store, dataset="syn-3k")
+        assert "syn-3k" in app.param.dataset.objects and "GOOG" in app.param.dataset.objects
+        assert app.error == "" and app.result.view.n_bars == 3_000

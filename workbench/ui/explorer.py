@@ -43,8 +43,15 @@ class BacktestExplorer(param.Parameterized):
     result = param.Parameter(default=None, doc="the latest BacktestResult")
     error = param.String(default="", doc="the latest error message (a bad setting), or empty")
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(self, *, store: Any = None, **params: Any) -> None:
+        self._store = store
+        dataset = params.pop("dataset", None)
         super().__init__(**params)
+        self._registered = self._registered_names()
+        samples = list(type(self).param.dataset.objects)
+        self.param.dataset.objects = [*samples, *(n for n in self._registered if n not in samples)]
+        if dataset is not None:
+            self.dataset = dataset
         self.strategy_widgets: dict[str, Any] = {}
         self._bind_strategy()
         self.param.watch(lambda _e: self._bind_strategy(), ["strategy"])
@@ -60,6 +67,24 @@ class BacktestExplorer(param.Parameterized):
             w.param.watch(lambda _e: self.run(), "value")
         self.run()
 
+    def _registered_names(self) -> list[str]:
+        """Datasets registered in the store (none when no store is given or it cannot be read)."""
+        if self._store is None:
+            return []
+        try:
+            return self._store.datasets()["name"].to_list()
+        except WorkbenchError:
+            return []
+
+    def _bars(self) -> Any:
+        import workbench as wb
+
+        if self.dataset in self._registered:
+            from workbench.store.datasets import load_registered
+
+            return load_registered(self._store.dataset(self.dataset))
+        return wb.data.sample(self.dataset)
+
     def run(self) -> None:
         """Run the backtest for the current state (errors become ``self.error``, not exceptions)."""
         import workbench as wb
@@ -67,7 +92,7 @@ class BacktestExplorer(param.Parameterized):
 
         try:
             strategy = BUILTIN[self.strategy](**widget_values(self.strategy_widgets))
-            self.result = wb.backtest(wb.data.sample(self.dataset), strategy, cash=self.cash, fees=self.fees,
+            self.result = wb.backtest(self._bars(), strategy, cash=self.cash, fees=self.fees,
                                       lot_size=self.lot_size, fill=self.fill)
             self.error = ""
         except WorkbenchError as exc:

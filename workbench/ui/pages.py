@@ -58,10 +58,20 @@ def monitor_page() -> Any:
 
 
 def explorer_page() -> Any:
-    """The backtest explorer."""
+    """The backtest explorer over the samples and the store's datasets; ``?dataset=NAME`` picks one."""
     from workbench.ui.explorer import BacktestExplorer
+    from workbench.ui.runs import open_store
 
-    return _guard(lambda: BacktestExplorer().view())
+    def build() -> Any:
+        app = BacktestExplorer(store=open_store())
+        wanted = url_arg("dataset")
+        if wanted in app.param.dataset.objects:
+            app.dataset = wanted
+        elif wanted:
+            app.error = f"No dataset named {wanted!r}; choose one of {', '.join(app.param.dataset.objects)}."
+        return app.view()
+
+    return _guard(build)
 
 
 def portfolio_page() -> Any:
