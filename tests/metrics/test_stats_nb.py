@@ -24,8 +24,7 @@ from hypothesis.extra.numpy import arrays
 from numba import njit
 
 import workbench as wb
-from workbench.backtesting.result import _buy_and_hold
-from workbench.metrics import Stats, compute_stats
+from workbench.metrics import Stats, buy_and_hold_returns, compute_stats
 from workbench.metrics import returns as _ret
 from workbench.metrics import stats as _stats
 from workbench.metrics.trades import ClosedTrades, closed_trades_of
@@ -319,7 +318,7 @@ def test_backtest_stats_equal_compute_stats_of_its_records(setup):
     np.array([[10.0]]),
 ])
 def test_benchmark_returns_equal_the_nanmean_of_the_changes(close):
-    got = _buy_and_hold(close)
+    got = buy_and_hold_returns(close)
     want = np.zeros(close.shape[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a bar with no asset priced on both sides

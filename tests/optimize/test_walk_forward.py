@@ -40,6 +40,13 @@ def test_folds_follow_the_splitter(goog, wf):
     assert wf.equity["ts"].to_list() == ts[600:2100].to_list()
 
 
+def test_benchmark_is_buying_and_holding_over_the_out_of_sample_bars(goog, wf):
+    close = goog["close"].to_numpy()
+    want = close[600:2100] / close[599:2099] - 1.0  # each window's first return from the bar before it
+    np.testing.assert_array_equal(wf.benchmark_returns, want)
+    assert wf.benchmark_returns.shape == wf.returns.shape and not wf.benchmark_returns.flags.writeable
+
+
 def test_chosen_parameters_are_the_in_sample_best(goog, wf):
     for row, (tr, _) in zip(wf.folds.iter_rows(named=True), walk_forward_splits(goog.height, train=600, test=300), strict=False):
         fold = goog[int(tr[0]) : int(tr[-1]) + 1]

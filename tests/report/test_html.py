@@ -106,6 +106,10 @@ def test_report_kinds_show_their_sections(sweep_result, study_result, walk_forwa
     assert "Folds" in wf and "Stitched out-of-sample equity" in wf
     wf_cells = {(k, role): v for k, role, _, v, _ in _cells(wf)}
     assert _same(wf_cells[("sharpe_ratio", "strategy")], walk_forward_result.stats.sharpe_ratio)
+    hold = compute_stats(walk_forward_result.stats.start_equity * np.cumprod(1.0 + walk_forward_result.benchmark_returns),
+                         init_cash=walk_forward_result.stats.start_equity,
+                         periods_per_year=walk_forward_result.stats.periods_per_year)
+    assert _same(wf_cells[("total_return", "benchmark")], hold.total_return)
     pf = render_html(portfolio_result)
     assert "Weights" in pf and "Risk contributions" in pf and "Turnover and rebalances" in pf
     pf_cells = {(k, role): v for k, role, _, v, _ in _cells(pf)}

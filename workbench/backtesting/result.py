@@ -212,7 +212,9 @@ class BacktestResult(Reportable):
     def _benchmark(self) -> np.ndarray:
         """:attr:`benchmark_returns` as the statistics take it (writable, never handed out):
         buying and holding the assets, kept with the bars."""
-        return self.view.derive("benchmark_returns", lambda: _buy_and_hold(self.view.close))
+        from workbench.metrics.returns import buy_and_hold_returns
+
+        return self.view.derive("benchmark_returns", lambda: buy_and_hold_returns(self.view.close))
 
     @cached_property
     def stats(self) -> Stats:
@@ -295,16 +297,3 @@ class BacktestResult(Reportable):
         from workbench.backtesting.plot import plot_result
 
         return plot_result(self, max_points=max_points)
-
-
-def _buy_and_hold(c: np.ndarray) -> np.ndarray:
-    """Per-bar returns of holding the assets of closes ``c`` in equal weights."""
-    r = np.zeros(c.shape[0])
-    change = c[1:] / c[:-1] - 1.0
-    if np.isnan(change).any():  # a missing close: the mean of the assets priced on both bars
-        r[1:] = np.nanmean(change, axis=1)
-    elif c.shape[1] == 1:  # what nanmean gives without NaN (sum / count), without its cost
-        r[1:] = change[:, 0]
-    else:
-        r[1:] = change.mean(axis=1)
-    return r

@@ -38,6 +38,7 @@ from workbench.metrics.returns import (
     alpha_beta,
     annual_return,
     annual_volatility,
+    buy_and_hold_returns,
     cagr,
     calmar_ratio,
     exposure,
@@ -72,6 +73,7 @@ __all__ = [
     "compute_stats",
     # returns and ratios
     "simple_returns",
+    "buy_and_hold_returns",
     "total_return",
     "cagr",
     "annual_return",

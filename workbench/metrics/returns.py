@@ -31,6 +31,7 @@ from workbench.metrics.drawdown import _drawdown
 
 __all__ = [
     "simple_returns",
+    "buy_and_hold_returns",
     "total_return",
     "cagr",
     "annual_return",
@@ -120,6 +121,30 @@ def _alpha_beta(r: np.ndarray, bench: np.ndarray, ppy: float, risk_free: float) 
 
 
 # --------------------------------------------------------------------------- public API
+
+def buy_and_hold_returns(close: np.ndarray) -> np.ndarray:
+    """Per-bar returns of holding the assets of closes ``close`` ``(n_bars, n_assets)`` in equal
+    weights: the default benchmark of backtests and walk-forward analyses.
+
+    The first return is 0.0; a bar where an asset has no close on both sides averages the assets
+    that have (a bar where none has gives NaN).
+
+    Examples
+    --------
+    >>> buy_and_hold_returns(np.array([[10.0, 4.0], [11.0, 5.0]]))
+    array([0.   , 0.175])
+    """
+    c = np.asarray(close, dtype=np.float64)
+    r = np.zeros(c.shape[0])
+    change = c[1:] / c[:-1] - 1.0
+    if np.isnan(change).any():  # a missing close: the mean of the assets priced on both bars
+        r[1:] = np.nanmean(change, axis=1)
+    elif c.shape[1] == 1:  # what nanmean gives without NaN (sum / count), without its cost
+        r[1:] = change[:, 0]
+    else:
+        r[1:] = change.mean(axis=1)
+    return r
+
 
 def simple_returns(equity: Any, *, init_cash: float | None = None) -> np.ndarray:
     """Per-bar simple returns ``r_t = equity_t / equity_{t-1} - 1`` of an equity curve.

@@ -20,7 +20,7 @@ import polars as pl
 from workbench._reportable import Reportable
 from workbench.backtesting.config import BacktestConfig
 from workbench.errors import InvalidParameterError, OptimizationError, did_you_mean
-from workbench.metrics import Stats, compute_stats
+from workbench.metrics import Stats, buy_and_hold_returns, compute_stats
 from workbench.optimize import _evaluate as ev
 from workbench.optimize.grid import run_sweep
 from workbench.optimize.space import search_space
@@ -49,6 +49,9 @@ class WalkForwardResult(Reportable):
         Statistics of the stitched out-of-sample curve.
     degradation : float
         Mean out-of-sample metric over mean in-sample metric (1 = no degradation).
+    benchmark_returns : numpy.ndarray
+        Per-bar returns of buying and holding the assets over the same out-of-sample bars
+        (each test window's first return is from the bar before it), aligned with ``equity``.
     """
 
     folds: pl.DataFrame
@@ -59,6 +62,7 @@ class WalkForwardResult(Reportable):
     params: tuple[str, ...]
     degradation: float
     returns: np.ndarray = field(repr=False)
+    benchmark_returns: np.ndarray = field(repr=False)
 
     def __repr__(self) -> str:
         return (f"WalkForwardResult({self.folds.height} folds, {self.metric}: in-sample mean "
@@ -147,6 +151,7 @@ def walk_forward(
     data = ev.dataset(bars, cfg)
     ts = data.frame["ts"].unique().sort()
     windows = list(_splits(ts, train=train, test=test, step=step, anchored=anchored))
+    hold = buy_and_hold_returns(data.view.close)
     rows, pieces = [], []
     for k, (tr, te) in enumerate(windows):
         is_frame = fold_bars(data.frame, ts, tr)
@@ -158,10 +163,12 @@ def walk_forward(
         rows.append({"fold": k, "train_start": ts[int(tr[0])], "train_end": ts[int(tr[-1])],
                      "test_start": ts[int(te[0])], "test_end": ts[int(te[-1])], **params, f"is_{obj.name}": is_value, f"oos_{obj.name}": oos_value,
                      "degradation": oos_value / is_value if is_value not in (0.0,) and math.isfinite(is_value) else math.nan})
-        pieces.append((ts.gather(te), oos_r))
+        pieces.append((ts.gather(te), oos_r, hold[te]))
     folds = pl.DataFrame(rows)
     stamps = pl.concat([p[0] for p in pieces])
     rets = np.concatenate([p[1] for p in pieces])
+    bench = np.concatenate([p[2] for p in pieces])
+    bench.flags.writeable = False
     cash = cfg.cash * data.view.n_assets if not cfg.cash_sharing else cfg.cash
     equity = cash * np.cumprod(1.0 + rets)
     stats = compute_stats(equity, init_cash=cash, periods_per_year=data.periods_per_year, risk_free=cfg.risk_free)
@@ -171,6 +178,7 @@ def walk_forward(
         folds=folds, equity=pl.DataFrame({"ts": stamps, "equity": equity}),
         stats=stats, metric=obj.name, goal=obj.goal, params=space.names,
         degradation=oos_mean / is_mean if is_mean != 0 and math.isfinite(is_mean) else math.nan, returns=rets,
+        benchmark_returns=bench,
     )
 
 

@@ -213,14 +213,16 @@ def _walk_forward(result: Any) -> ReportData:
     s = result.stats
     eq = result.equity
     t = track(eq["ts"], eq["equity"].to_numpy(), stats=s, init_cash=s.start_equity, periods_per_year=s.periods_per_year,
-              risk_free=s.risk_free)
+              risk_free=s.risk_free, benchmark=np.array(result.benchmark_returns))
     header = [("Kind", "walk-forward"), ("Folds", str(result.folds.height)), ("Objective", f"{result.goal} {result.metric}"),
               ("Parameters", ", ".join(result.params)), ("Degradation", f"{result.degradation:.4g}"),
-              ("Date range (out of sample)", _range(eq["ts"])), ("Workbench version", __version__)]
+              ("Date range (out of sample)", _range(eq["ts"])), ("Benchmark", "buy and hold"),
+              ("Workbench version", __version__)]
     folds = table_html(result.folds, paged=True)
     chart = frame_chart("Stitched out-of-sample equity", eq, "ts", ["equity"])
     returns = pl.DataFrame({"ts": eq["ts"], "return": t.returns})
-    frames = {"folds": result.folds, "equity": eq, "returns": returns}
+    frames = {"folds": result.folds, "equity": eq, "returns": returns,
+              "benchmark": pl.DataFrame({"ts": eq["ts"], "return": t.benchmark})}
     return ReportData("walk_forward", "Walk-forward analysis", "", header, t,
                       [Section("Folds", folds), Section("Stitched out-of-sample equity", chart)], frames, s.to_dict())
 
