@@ -110,21 +110,19 @@ class BacktestExplorer(param.Parameterized):
         def strategy_panel(_name: str) -> Any:
             return pn.Column(*self.strategy_widgets.values())
 
-        @pn.depends(self.param.result, self.param.error)
-        def results(result: Any, error: str) -> Any:
-            if error:
-                return pn.pane.Alert(error, alert_type="danger")
-            if result is None:
-                return pn.pane.Markdown("No result yet.")
-            # the trades table takes the plots' width and scrolls sideways, clear of the statistics
-            trades = pn.widgets.Tabulator(result.trades.to_pandas(), height=250, disabled=True, show_index=False,
-                                          sizing_mode="stretch_width")
-            return pn.Row(
-                pn.Column(pn.pane.Markdown(f"### {result.strategy!r}"), pn.pane.HoloViews(result.plot()), trades,
-                          sizing_mode="stretch_width"),
-                pn.pane.HTML(result.stats._repr_html_(), width=320),
-                sizing_mode="stretch_width",
-            )
+        from workbench.ui.result_view import ResultPanel
+
+        panel = ResultPanel()
+        error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+
+        def show(_event: Any = None) -> None:
+            error.object, error.visible = self.error, bool(self.error)
+            if self.result is not None:
+                panel.update(self.result)
+
+        self.param.watch(show, ["result", "error"])
+        show()
+        results = pn.Column(error, panel.layout, sizing_mode="stretch_width")
 
         return pn.Row(pn.Column("## Backtest explorer", settings, strategy_panel, width=320), results,
                       sizing_mode="stretch_width")
