@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,7 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
             f"`config` must be a BacktestConfig; got {type(config).__name__}. "
             "Fix: pass BacktestConfig(**settings), or the settings as keywords."
         )
+    began = time.perf_counter()
     cfg = (config or _default_config()).replace(**settings)
     frame, view = prepare_bars(bars)
     style = strategy.style
@@ -89,7 +91,9 @@ def backtest(bars: pl.DataFrame | Any, strategy: Strategy, *, config: BacktestCo
         out, stop_mode = run_signals(cfg, view, sig, owner=strategy.name)
     else:
         out, stop_mode = _run_callback(cfg, view, strategy, style), 0
-    return BacktestResult._from_kernel(cfg, strategy, frame, view, out, stop_mode=stop_mode)
+    result = BacktestResult._from_kernel(cfg, strategy, frame, view, out, stop_mode=stop_mode)
+    object.__setattr__(result, "elapsed_s", time.perf_counter() - began)  # recorded as the run's duration
+    return result
 
 
 @functools.cache

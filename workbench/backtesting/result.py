@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -283,12 +283,13 @@ class BacktestResult(Reportable):
 
         store = store or Store()
         now = datetime.now(timezone.utc)
+        began = now - timedelta(seconds=float(getattr(self, "elapsed_s", 0.0)))
         artifacts = self.tables()
         artifacts.update(run_artifacts(store, type(self.strategy), self.bars, self.dataset_hash, keep_data=keep_data))
         store.save_run(
             self.run_id, kind=self.spec["kind"], spec=self.spec, dataset_hash=self.dataset_hash,
             metrics=self.stats.to_dict(), status="succeeded", name=name or repr(self.strategy),
-            artifacts=artifacts, started_at=now, finished_at=now,
+            artifacts=artifacts, started_at=began, finished_at=now,
         )
         return self.run_id
 

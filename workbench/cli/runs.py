@@ -32,6 +32,8 @@ def list_runs(
     with Store() as store:
         frame = store.runs(kind=kind, limit=limit)
         where = store.url
+        registered = store.datasets()
+    names = dict(zip(registered["content_hash"].to_list(), registered["name"].to_list(), strict=True))
     out = stdout()
     if frame.height == 0:
         what = f" of kind {kind!r}" if kind else ""
@@ -41,22 +43,54 @@ def list_runs(
     table = Table(title=f"{frame.height} run(s) in {escape(where)}", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     with_status = set(frame["status"].to_list()) != {"succeeded"}
-    for col in ("id", "kind", *(["status"] if with_status else []), "created"):
+    for col in ("id", "kind", *(["status"] if with_status else []), "created", "dataset"):
         table.add_column(col, no_wrap=True)
-    shown = [(key, label, fmt) for key, label, fmt in _HEADLINE if key in frame.columns]
+    shown = [(key, label, fmt) for key, label, fmt in _HEADLINE if key in frame.columns or f"best.{key}" in frame.columns]
     for _, label, _ in shown:
         table.add_column(label, justify="right", no_wrap=True)
     table.add_column("name", ratio=1)
     for row in frame.iter_rows(named=True):
         created = row["created_at"].strftime("%Y-%m-%d %H:%M") if row["created_at"] else ""
-        figures = [format_value(row[key], fmt) for key, _, fmt in shown]
-        table.add_row(row["id"], row["kind"], *([row["status"]] if with_status else []), created, *figures,
-                      escape(row["name"] or ""))
+        figures = [format_value(_figure(row, key), fmt) for key, _, fmt in shown]
+        digest = row["dataset_hash"] or ""
+        table.add_row(row["id"], row["kind"], *([row["status"]] if with_status else []), created,
+                      escape(names.get(digest, digest[:10])), *figures, escape(_label(row)))
     out.print(table)
     for row in frame.filter(frame["status"] == "interrupted").iter_rows(named=True):
         out.print(f"{row['id']} was interrupted (no heartbeat since {_when(row)}); resume: {row['resume']}",
                   markup=False, soft_wrap=True)
     out.print("Details: workbench runs show ID (a unique prefix of the id is enough)", markup=False, soft_wrap=True)
+
+
+def _compact(value: object) -> object:
+    """A spec with long lists of grid values written as ranges (``"2..100 step 1 (99 values)"``).
+
+    >>> _compact({"dims": {"fast": list(range(2, 101)), "direction": ["long"]}})
+    {'dims': {'fast': '2..100 step 1 (99 values)', 'direction': ['long']}}
+    """
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items()}
+    if isinstance(value, list) and len(value) > 6 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                          for v in value):
+        steps = {round(b - a, 12) for a, b in zip(value, value[1:], strict=False)}
+        if len(steps) == 1:
+            return f"{value[0]:g}..{value[-1]:g} step {steps.pop():g} ({len(value)} values)"
+        return f"{len(value)} values from {min(value):g} to {max(value):g}"
+    return value
+
+
+def _figure(row: dict, key: str) -> object:
+    """A run's figure: its own metric, or for an optimization that of its best set."""
+    value = row.get(key)
+    return value if value is not None else row.get(f"best.{key}")
+
+
+def _label(row: dict) -> str:
+    """The run's name, and for an optimization its best parameter set."""
+    name = row["name"] or ""
+    best = {k.removeprefix("best_params."): v for k, v in row.items() if k.startswith("best_params.") and v is not None}
+    return f"{name} best {', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}' for k, v in best.items())}" \
+        if best else name
 
 
 def _when(row: dict) -> str:
@@ -104,9 +138,11 @@ def show(
             info.add_row(key, escape(str(value)))
     out.print(info)
     out.print("[bold]spec")
-    out.print(json.dumps(rec.spec, indent=2, sort_keys=True), markup=False, soft_wrap=True)
+    out.print(json.dumps(_compact(rec.spec), indent=2, sort_keys=True), markup=False, soft_wrap=True)
     if rec.metrics:
-        out.print(metrics_table(rec.metrics, title="metrics"))
+        from workbench.store._frames import flatten_metrics
+
+        out.print(metrics_table(flatten_metrics(rec.metrics), title="metrics"))
     if rec.artifacts:
         table = Table(title="artifacts", title_justify="left", show_header=False, box=box.SIMPLE, pad_edge=False)
         table.add_column("name", style="bold")
