@@ -68,3 +68,21 @@ def test_a_parameter_value_off_its_step_is_refused_with_the_nearest_values() -> 
     q = Param(10, low=2, high=50, step=4)
     with pytest.raises(InvalidParameterError, match=r"got 11. Fix: use 10 or 14"):
         q.validate("fast", 11)
+
+
+def test_pandas_layouts_symbol_date_index_and_yfinance_columns_load_as_long_bars() -> None:
+    pd = pytest.importorskip("pandas")
+    long = wb.data.synthetic(20, 2, seed=3)
+    expected = long.sort("symbol", "ts")
+    frame = long.to_pandas().rename(columns=str.capitalize).rename(columns={"Ts": "Date"})
+    by_symbol = frame.set_index(["Symbol", "Date"])
+    got = wb.data.load(by_symbol)
+    assert got.sort("symbol", "ts").select(expected.columns).equals(expected)
+    wide = frame.set_index(["Date", "Symbol"]).unstack("Symbol")  # yfinance: (Price, Ticker) columns
+    wide.columns = wide.columns.set_names(["Price", "Ticker"])
+    got = wb.data.load(wide)
+    assert got.sort("symbol", "ts").select(expected.columns).equals(expected)
+    unnamed = frame.set_index(["Symbol", "Date"])
+    unnamed.index.names = [None, None]
+    with pytest.raises(DataValidationError, match="row MultiIndex with unnamed levels"):
+        wb.data.load(unnamed)

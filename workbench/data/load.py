@@ -153,6 +153,26 @@ def _read(source: Any) -> pl.DataFrame:
     )
 
 
+def _long_from_column_levels(df: Any, pd: Any) -> Any:
+    """yfinance's layout (columns ``(Price, Ticker)``, e.g. ``("Close", "AAPL")``) in long
+    format: one row per date and symbol."""
+    if df.columns.nlevels != 2:
+        raise DataValidationError(
+            f"the frame's columns have {df.columns.nlevels} levels; expected 2 (field, symbol) as yfinance "
+            "gives. Fix: select or flatten the levels so each column is one field, with a `symbol` column."
+        )
+    fields = [i for i in range(2) if any(str(v).lower() in ("close", "adj close") for v in df.columns.levels[i])]
+    if len(fields) != 1:
+        raise DataValidationError(
+            f"cannot tell which column level holds the prices in {list(df.columns[:4])}; expected one level "
+            "with 'Close'. Fix: df.stack(level=<the symbol level>) and name that level 'symbol'."
+        )
+    other = 1 - fields[0]
+    stacked = df.stack(level=other, future_stack=True)
+    stacked.index = stacked.index.set_names([df.index.name or "ts", "symbol"])
+    return stacked.reset_index().dropna(subset=[c for c in stacked.columns if str(c).lower() == "close"])
+
+
 def _from_pandas(df: Any) -> pl.DataFrame:
     from workbench._extras import require
 
@@ -161,7 +181,16 @@ def _from_pandas(df: Any) -> pl.DataFrame:
 
     if isinstance(df, pd.Series):
         df = df.to_frame(name=df.name or "close")
-    if isinstance(df.index, pd.DatetimeIndex) or df.index.name is not None:
+    if isinstance(df.columns, pd.MultiIndex):
+        df = _long_from_column_levels(df, pd)
+    if isinstance(df.index, pd.MultiIndex):
+        if any(n is None for n in df.index.names):
+            raise DataValidationError(
+                f"the frame has a row MultiIndex with unnamed levels {list(df.index.names)}; name them, e.g. "
+                "df.index.names = ['symbol', 'ts'], so each becomes a column."
+            )
+        df = df.reset_index()
+    elif isinstance(df.index, pd.DatetimeIndex) or df.index.name is not None:
         df = df.reset_index()
     for col in df.columns:
         if df[col].dtype == object and len(df) and isinstance(df[col].iloc[0], datetime):
