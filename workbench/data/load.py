@@ -153,7 +153,7 @@ def _read(source: Any) -> pl.DataFrame:
     )
 
 
-def _long_from_column_levels(df: Any, pd: Any) -> Any:
+def _long_from_column_levels(df: Any) -> Any:
     """yfinance's layout (columns ``(Price, Ticker)``, e.g. ``("Close", "AAPL")``) in long
     format: one row per date and symbol."""
     if df.columns.nlevels != 2:
@@ -182,7 +182,7 @@ def _from_pandas(df: Any) -> pl.DataFrame:
     if isinstance(df, pd.Series):
         df = df.to_frame(name=df.name or "close")
     if isinstance(df.columns, pd.MultiIndex):
-        df = _long_from_column_levels(df, pd)
+        df = _long_from_column_levels(df)
     if isinstance(df.index, pd.MultiIndex):
         if any(n is None for n in df.index.names):
             raise DataValidationError(
