@@ -50,8 +50,11 @@ def connect(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
                 f"on a local cluster."
             ) from exc
     n = workers or os.cpu_count() or 1
+    # No dashboard; the scheduler's own HTTP endpoint on a free loopback port (its default, 8787,
+    # is taken by the second cluster on a machine, and the fallback warns).
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=40)
+                           dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                           silence_logs=40)
     return Client(cluster, set_as_default=False), cluster
 
 
