@@ -65,7 +65,7 @@ def test_a_study_killed_anywhere_in_a_batch_resumes_with_no_running_trial(tmp_pa
     before = {t.number: t for t in optuna.load_study(study_name="crash", storage=url).get_trials()}
     left = [k for k, t in before.items() if t.state == RUNNING]
     assert left, "the kill left no running trial"
-    time.sleep(1.5)  # past the grace period
+    time.sleep(2.5)  # past the grace period (1 s), which the storage's clock counts in whole seconds
     s = study(wb.data.sample("GOOG"), SmaCross, direction="long", fast=(2, 50), slow=(51, 200), n_trials=12,
               storage=url, study_name="crash", batch_size=4, heartbeat_interval=1, grace_period=1,
               sampler="random", seed=5)
