@@ -191,7 +191,9 @@ def test_a_killed_submitter_loses_nothing_and_two_resumes_run_no_job_twice(store
         lines_before = _log_counts(log)
         assert before and len(before) < 6
         time.sleep(1)
-        resumes = [subprocess.Popen([*WORKBENCH, "batch", "resume", batch_id, "--stale-after", "4", "--workers", "1"],
+        # the stale bound is several heartbeats (2 s): a held job's beat delayed on a loaded machine
+        # must not read as an orphan, while the killed submitter's jobs turn stale soon enough
+        resumes = [subprocess.Popen([*WORKBENCH, "batch", "resume", batch_id, "--stale-after", "10", "--workers", "1"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                     start_new_session=True, cwd=tmp_path) for _ in range(2)]
         for proc in resumes:
