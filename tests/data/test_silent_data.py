@@ -71,7 +71,6 @@ def test_a_parameter_value_off_its_step_is_refused_with_the_nearest_values() -> 
 
 
 def test_pandas_layouts_symbol_date_index_and_yfinance_columns_load_as_long_bars() -> None:
-    pytest.importorskip("pandas")
     long = wb.data.synthetic(20, 2, seed=3)
     expected = long.sort("symbol", "ts")
     frame = long.to_pandas().rename(columns=str.capitalize).rename(columns={"Ts": "Date"})
