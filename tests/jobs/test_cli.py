@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
@@ -71,3 +72,40 @@ def test_a_missing_notebook_and_an_unknown_batch_id_exit_2(tmp_path: Path, _isol
     for command in ("status", "results", "resume", "cancel"):
         res = _cli("batch", command, "deadbeef")
         assert res.exit_code == 2 and "batch id 'deadbeef' does not exist" in res.stderr, command
+
+
+def test_detach_returns_at_once_and_cancel_stops_a_running_kernel(notebook: Path, _isolated_home: Path):
+    import time
+
+    import workbench as wb
+
+    res = _cli("batch", "run", str(notebook), "-p", "sleep", "120", "--workers", "1", "--detach")
+    assert res.exit_code == 0, res.output
+    batch_id = res.stdout.split()[1].rstrip(":")
+    assert f"workbench batch status {batch_id}" in res.stdout
+    handle = wb.jobs.batch(batch_id)
+    deadline = time.monotonic() + 120
+    while not _pids_with(f"WORKBENCH_BATCH_ID={batch_id}"):  # its kernel is up
+        assert time.monotonic() < deadline, "the detached batch never started its job"
+        time.sleep(0.2)
+    assert _cli("batch", "cancel", batch_id).stdout.startswith("cancelled 1 job(s)")
+    handle.wait(progress=False, timeout=60)
+    job = handle.jobs()[0]
+    assert job["state"] == "cancelled" and job["error"] == "cancelled"
+    assert (Path(job["workdir"]) / "kernel.log").exists()
+    deadline = time.monotonic() + 30  # the kernel is killed at its next heartbeat, the driver then exits
+    while _pids_with(f"WORKBENCH_BATCH_ID={batch_id}") or _pids_with(batch_id, "cmdline"):
+        assert time.monotonic() < deadline, "the cancelled job's kernel or the detached driver is still running"
+        time.sleep(0.2)
+
+
+def _pids_with(marker: str, where: str = "environ") -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / where).read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
