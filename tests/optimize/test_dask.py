@@ -20,7 +20,7 @@ def client() -> Iterator:
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
+                           dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
     c = Client(cluster, set_as_default=False)
     try:
         yield c
