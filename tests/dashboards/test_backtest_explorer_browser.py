@@ -6,56 +6,28 @@ Screenshots are saved in tests/_artifacts/ for a person to look at.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.dashboards.conftest import free_port, need_chromium, serve
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "_artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.xdist_group("browser")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if CHROMIUM is None:
-        if os.environ.get("WORKBENCH_SKIP_BROWSER") == "1":
-            pytest.skip("WORKBENCH_SKIP_BROWSER=1 and no Chromium installed")
-        pytest.fail("headless Chromium is needed: install Debian's `chromium` package (.ci/run does).")
-    port = _free_port()
+    need_chromium()
+    port = free_port()
     env = {**os.environ, "WORKBENCH_HOME": str(tmp_path_factory.mktemp("home"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", str(ROOT / "dashboards" / "backtest_explorer.py"),
-         "--port", str(port), "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "dashboards" / "backtest_explorer.py"),
+           "--port", str(port), "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"]
     url = f"http://127.0.0.1:{port}/backtest_explorer"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"panel serve did not answer at {url}:\n{proc.stdout.read() if proc.stdout else ''}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serve(cmd, url, env, timeout=120):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +36,7 @@ def page(served):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=need_chromium(),
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
